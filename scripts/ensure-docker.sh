@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers: install Debian's docker.io when absent, start dockerd, wait.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if docker info >/dev/null 2>&1; then exit 0; fi

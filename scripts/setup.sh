@@ -5,6 +5,7 @@
 #   - an offline stand-in for ansible-test's pip bootstrap download
 #   - the Debian packages the tests use (docker.io, debootstrap, shellcheck, bc)
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # The community bundle whose collections we take; the versions it carries are listed in requirements.yml.
@@ -33,7 +34,7 @@ if [ "$(cat "$COLL_DIR/.bundle" 2>/dev/null)" != "$ANSIBLE_BUNDLE" ]; then
   log "unpacking ${COLLECTIONS[*]} from ansible==$ANSIBLE_BUNDLE"
   rm -rf "$COLL_DIR" "$CACHE/wheels"
   "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps "ansible==$ANSIBLE_BUNDLE" -d "$CACHE/wheels"
-  "$VENV/bin/python" - "$CACHE/wheels"/ansible-"$ANSIBLE_BUNDLE"-*.whl "$COLL_DIR" "${COLLECTIONS[@]}" <<'PY'
+  "$VENV/bin/python" - "$CACHE/wheels/ansible-$ANSIBLE_BUNDLE"-*.whl "$COLL_DIR" "${COLLECTIONS[@]}" <<'PY'
 import sys, zipfile
 wheel, dest, *wanted = sys.argv[1:]
 prefixes = tuple(f"ansible_collections/{w}/" for w in wanted)

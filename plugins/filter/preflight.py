@@ -117,10 +117,13 @@ def _check_cidr_list(value):
         except (ValueError, netaddr.AddrFormatError, TypeError):
             bad.append("'%s' is not a network in CIDR notation" % text)
             continue
-        if str(net.cidr) != text:
+        if net.ip != net.network:
             bad.append("'%s' has host bits set (did you mean %s?)" % (text, net.cidr))
+        elif str(net.cidr) != text.lower():
+            # e.g. a netmask instead of a prefix length, or IPv6 zeros not compressed; IPv6 case does not matter
+            bad.append("'%s' is not in address/prefix form (did you mean %s?)" % (text, net.cidr))
     if bad:
-        return "; ".join(bad), "write networks as address/prefix with the host bits zero, e.g. 192.168.1.0/24"
+        return "has bad entries: " + "; ".join(bad), "write networks as address/prefix with the host bits zero, e.g. 192.168.1.0/24"
     return None
 
 

@@ -19,15 +19,19 @@ description:
     a no-op re-run of a media server's data tree costs one round trip instead of twenty.
   - Never deletes anything, and never touches what is inside a directory.
 author:
-  - monsterr.mediaserver developers
+  - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
   check_mode:
+    description: Reports what would be created or updated without touching the filesystem.
     support: full
   diff_mode:
+    description: Shows the created and updated directories.
     support: full
   platform:
+    description: Target platforms.
+    support: full
     platforms: posix
 options:
   paths:

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:  make setup   then   make test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup test lint sanity unit molecule images demo demo-clean clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup:  ## Install everything the playbooks and tests need (idempotent, fast on re-run)
+	@bash scripts/setup.sh
+
+test:  ## Run every test: lint, sanity, pytest (unit + integration), all Molecule scenarios
+	@bash scripts/test.sh all
+
+lint:  ## yamllint + ansible-lint (production profile) + syntax check
+	@bash scripts/test.sh lint
+
+sanity:  ## ansible-test sanity on plugins/
+	@bash scripts/test.sh sanity
+
+unit:  ## pytest unit and integration tests
+	@bash scripts/test.sh pytest
+
+molecule:  ## every Molecule scenario (S=<name> for one)
+	@bash scripts/test.sh molecule $(S)
+
+images:  ## Build the local Debian 12/13 systemd base images (skips what is built)
+	@bash scripts/build-base-images.sh
+
+demo:  ## Provision a throwaway Debian 13 container with site.yml and the example inventory
+	@bash scripts/demo.sh up
+
+demo-clean:  ## Remove the demo container and its cached facts
+	@bash scripts/demo.sh clean
+
+clean:  ## Remove the tool environment and caches (images stay)
+	rm -rf .venv .cache tests/output

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The project's one test command (make test = scripts/test.sh all). Steps:
+#   lint      yamllint, ansible-lint (production), site.yml --syntax-check, shellcheck
+#   sanity    ansible-test sanity on plugins/ (in a copy laid out as ansible_collections/monsterr/mediaserver)
+#   pytest    unit + integration tests (integration ones start real programs and containers)
+#   molecule  every scenario under molecule/, each phase timed
+# Every step runs even if an earlier one failed; the exit code is non-zero if any failed.
+set -uo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+what=${1:-all}
+shift || true
+mkdir -p "$CACHE"
+: >"$TIMINGS"
+passed=0
+failed=0
+failed_steps=()
+
+step() {
+  local name=$1
+  shift
+  log "=== $name"
+  if timed "$name" "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_steps+=("$name"); fi
+}
+
+do_lint() {
+  yamllint -s . &&
+    ansible-lint &&
+    ansible-playbook site.yml -i inventories/example --syntax-check &&
+    shellcheck -x scripts/*.sh .ci/run
+}
+
+do_sanity() {
+  # Outside the repo: inside it, ansible-test would list files with git, which ignores .cache/.
+  local dest="${TMPDIR:-/tmp}/monsterr-ansible-test/ansible_collections/monsterr/mediaserver"
+  rm -rf "$dest" && mkdir -p "$dest" && cp -a galaxy.yml meta plugins README.md "$dest/" || return 1
+  [ -d tests/sanity ] && mkdir -p "$dest/tests" && cp -a tests/sanity "$dest/tests/"
+  (cd "$dest" && ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+    --color no --skip-test pslint plugins/)
+}
+
+do_pytest() {
+  local rc=0
+  python -m pytest -p no:cacheprovider "$@" || rc=$?
+  [ "$rc" = 5 ] && { log "pytest collected no tests"; return 1; }
+  return "$rc"
+}
+
+molecule_scenario() {
+  local s=$1 rc=0 phase
+  for phase in destroy create converge idempotence check verify; do
+    timed "molecule $s: $phase" molecule "$phase" -s "$s" || { rc=1; break; }
+  done
+  timed "molecule $s: destroy" molecule destroy -s "$s" || rc=1
+  return "$rc"
+}
+
+do_molecule() {
+  local scenarios=("$@") s rc=0
+  [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+  for s in "${scenarios[@]}"; do
+    step "molecule scenario $s" molecule_scenario "$s" || rc=1
+  done
+  return "$rc"
+}
+
+activate
+case "$what" in
+  lint) step lint do_lint ;;
+  sanity) step sanity do_sanity ;;
+  pytest) "$ROOT/scripts/ensure-docker.sh" && "$ROOT/scripts/build-base-images.sh"; step pytest do_pytest "$@" ;;
+  molecule) "$ROOT/scripts/ensure-docker.sh" && "$ROOT/scripts/build-base-images.sh"; do_molecule "$@" ;;
+  all)
+    step "docker engine + base images" bash -c "'$ROOT/scripts/ensure-docker.sh' && '$ROOT/scripts/build-base-images.sh'"
+    step lint do_lint
+    step sanity do_sanity
+    step pytest do_pytest
+    do_molecule
+    ;;
+  *) die "unknown step '$what' (lint, sanity, pytest, molecule [scenario...], all)" ;;
+esac
+
+echo
+echo "Timings (also in $TIMINGS):"
+cat "$TIMINGS"
+[ ${#failed_steps[@]} -eq 0 ] || echo "Failed steps: ${failed_steps[*]}"
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
