@@ -51,7 +51,8 @@ up() {
     "$@" 2>&1 | tee "$out" || rc=$?
   secs=$(echo "$(date +%s.%N) - $start" | bc)
   changed=$(sed -n 's/.*media01 *: .*changed=\([0-9]*\).*/\1/p' "$out" | tail -1)
-  run=$(($(wc -l <"$HISTORY" 2>/dev/null || echo 0) + 1))
+  run=1
+  [ -f "$HISTORY" ] && run=$(($(wc -l <"$HISTORY") + 1))
   printf 'run %d: %6.1f s  changed=%s  rc=%s\n' "$run" "$secs" "${changed:-?}" "$rc" >>"$HISTORY"
   cat <<SUMMARY
 
@@ -61,7 +62,7 @@ up() {
    media + downloads: /data/media/{tv,movies,music,books,audiobooks}, /data/downloads/{torrents,usenet}
    system:           time zone Europe/Berlin, locale en_US.UTF-8, unattended upgrades on,
                      /etc/sysctl.d/60-monsterr.conf (inotify), /etc/ssh/sshd_config.d/50-monsterr.conf
-   layers run:       $(grep -o 'monsterr.mediaserver.[a-z0-9_]* :' "$out" | sort -u | wc -l) roles with tasks; the rest are not built yet
+   layers that did work: $(grep -v 'Validating arguments' "$out" | sed -n 's/^TASK \[monsterr\.mediaserver\.\([a-z0-9_]*\) :.*/\1/p' | uniq | paste -sd' ' -)
    runs so far:
 $(sed 's/^/     /' "$HISTORY")
    remove it with:   make demo-clean
