@@ -217,7 +217,7 @@ CASES = [
     Case("data-root-relative", {"household_data_root": "data"}, None, [], "debian12",
          ["household_data_root = 'data' is not an absolute path below /"]),
     Case("admin-cidr-prefix-33", {"household_admin_cidrs": ["192.168.1.0/33"]}, None, [], "debian12",
-         ["household_admin_cidrs = ['192.168.1.0/33'] '192.168.1.0/33' is not a network in CIDR notation"]),
+         ["household_admin_cidrs = ['192.168.1.0/33'] has bad entries: '192.168.1.0/33' is not a network in CIDR notation"]),
     Case("lan-cidrs-a-string", {"household_lan_cidrs": "192.168.1.0/24"}, None, [], "debian12",
          ["household_lan_cidrs = '192.168.1.0/24' is not a list"]),
     # host_vars win over group_vars: preflight checks the value the host really gets.
