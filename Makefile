@@ -25,8 +25,8 @@ unit:  ## pytest unit and integration tests
 molecule:  ## every Molecule scenario (S=<name> for one)
 	@bash scripts/test.sh molecule $(S)
 
-images:  ## Build the local Debian 12/13 systemd base images (skips what is built)
-	@bash scripts/build-base-images.sh
+images:  ## Build the local Debian 12/13 base images and the service images of tests/images (skips what is built)
+	@bash scripts/build-service-images.sh
 
 demo:  ## Provision a throwaway Debian 13 container with site.yml and the example inventory
 	@bash scripts/demo.sh up

@@ -70,10 +70,10 @@ activate
 case "$what" in
   lint) step lint do_lint ;;
   sanity) step sanity do_sanity ;;
-  pytest) "$ROOT/scripts/ensure-docker.sh" && "$ROOT/scripts/build-base-images.sh"; step pytest do_pytest "$@" ;;
+  pytest) "$ROOT/scripts/build-service-images.sh"; step pytest do_pytest "$@" ;;
   molecule) "$ROOT/scripts/ensure-docker.sh" && "$ROOT/scripts/build-base-images.sh"; do_molecule "$@" ;;
   all)
-    step "docker engine + base images" bash -c "'$ROOT/scripts/ensure-docker.sh' && '$ROOT/scripts/build-base-images.sh'"
+    step "docker engine + base and service images" "$ROOT/scripts/build-service-images.sh"
     step lint do_lint
     step sanity do_sanity
     step pytest do_pytest
