@@ -3,7 +3,7 @@
 #   - .venv with the pinned tools of requirements.txt
 #   - the Galaxy collections, unpacked from the pinned `ansible` wheel on PyPI (Galaxy may be unreachable)
 #   - an offline stand-in for ansible-test's pip bootstrap download
-#   - the Debian packages the tests use (docker.io, debootstrap, shellcheck, bc)
+#   - the Debian packages the tests use (docker.io, debootstrap, shellcheck, bc, qbittorrent-nox, nzbget)
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +17,9 @@ PY=${PYTHON:-python3}
   || die "$PY is $("$PY" --version 2>&1); Python >= 3.11 is needed (set PYTHON=/path/to/python3.11)"
 
 mkdir -p "$CACHE"
-apt_install docker.io debootstrap shellcheck bc git
+# docker.io, debootstrap: Molecule and the demo; qbittorrent-nox, nzbget: the wiring modules run against
+# the real programs in tests/integration.
+apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget
 
 req_hash=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
 if [ "$(cat "$VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]; then

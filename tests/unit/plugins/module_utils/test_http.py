@@ -54,7 +54,7 @@ def server():
         do_GET = do_POST = do_PUT = do_DELETE = _answer
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     script.url = "http://127.0.0.1:%d/sonarr" % httpd.server_address[1]
     yield script

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: monsterr.mediaserver developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Connection options of the Overseerr modules (module_utils._overseerr.argument_spec).
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of Overseerr as seen from the managed host, URL base included, for example V(http://127.0.0.1:5055).
+    type: str
+    required: true
+  api_key:
+    description: Overseerr's API key (C(main.apiKey) in settings.json), sent as C(X-Api-Key). It acts as the admin user, so it only works once that user exists.
+    type: str
+    required: true
+  validate_certs:
+    description: Verify the TLS certificate of an V(https) URL.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for each answer.
+    type: int
+    default: 30
+  wait_timeout:
+    description: Seconds to wait for a starting Overseerr to answer before anything else; V(0) does not wait.
+    type: int
+    default: 0
+"""

@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: monsterr.mediaserver developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: arr_download_client
+short_description: Manage a download client in Sonarr, Radarr, Lidarr, Readarr or Prowlarr
+version_added: 0.1.0
+description:
+  - Creates, updates or removes one download client (qBittorrent, NZBGet or any implementation the app's own
+    C(/api/<version>/downloadclient/schema) offers), found by O(name) (case-insensitive, as the apps compare names).
+  - The wanted client is built from the app's schema entry for O(implementation) (all fields with their defaults), the
+    user's O(fields) are laid over it by name, and the result is merged onto the existing client, because the apps
+    reset every field a write leaves out. Only what the user set is compared; nothing is written when it matches.
+  - Field names and value types are checked against the app's schema before anything is written. An unknown field
+    name fails and lists the valid names.
+  - Secrets (fields whose C(privacy) is C(password) or C(apiKey)) come back masked as C(********); they count as equal
+    unless O(update_secrets=always).
+author:
+  - monsterr.mediaserver developers (@monsterr)
+extends_documentation_fragment:
+  - monsterr.mediaserver._arr
+attributes:
+  check_mode:
+    description: Reads the app and reports what would change; writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the managed keys and fields before and after, secrets hidden.
+    support: full
+  platform:
+    description: Talks to the app over HTTP from wherever the module runs.
+    support: full
+    platforms: posix
+options:
+  name:
+    description:
+      - Name of the download client in the app; unique per app, compared case-insensitively.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the client, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  implementation:
+    description:
+      - The app's implementation name, for example V(QBittorrent) or V(Nzbget) (case-insensitive).
+      - Required to create a client. When an existing client has another implementation it is deleted and created anew.
+    type: str
+  enable:
+    description:
+      - Whether the client is enabled. An enabled client is tested by the app when it is saved (see O(force_save)).
+    type: bool
+    default: true
+  priority:
+    description:
+      - Client priority (1 is highest; the apps offer 1 to 50).
+    type: int
+  remove_completed_downloads:
+    description:
+      - Remove imported downloads from the client's history. Not in Prowlarr.
+    type: bool
+  remove_failed_downloads:
+    description:
+      - Remove failed downloads from the client's history. Not in Prowlarr.
+    type: bool
+  categories:
+    description:
+      - Prowlarr only, the mapping of client categories to indexer categories, as the API spells it
+        (C(clientCategory), C(categories)).
+    type: list
+    elements: dict
+  tags:
+    description:
+      - Ids of the app's tags the client is limited to. Compared as a set.
+    type: list
+    elements: int
+  fields:
+    description:
+      - The implementation's settings by field name, for example C(host), C(port), C(username), C(password),
+        C(tvCategory) (Sonarr), C(movieCategory) (Radarr), C(musicCategory) (Lidarr, Readarr), C(category) (Prowlarr).
+      - Select fields take the option's value or its name, for example V(First) or V(1) for C(recentTvPriority).
+      - Fields not given keep their current value (or the app's default on create).
+    type: dict
+    default: {}
+  update_secrets:
+    description:
+      - V(on_create) treats a masked secret as equal to the given one, so a secret alone never causes a write; when
+        another change is written the given secret is sent along.
+      - V(always) sends the given secrets on every run and so always reports a change (the app never shows a secret).
+    type: str
+    choices: [always, on_create]
+    default: on_create
+  force_save:
+    description:
+      - Save even when the app's test of the client fails, for example because the client is not up yet.
+      - On update this is the app's C(forceSave) flag, which skips the test.
+      - On create the app tests an enabled client even with C(forceSave), so the module creates it disabled and then
+        enables it with a forced save (two writes).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Sonarr sends torrents to qBittorrent
+  monsterr.mediaserver.arr_download_client:
+    url: http://127.0.0.1:8989
+    api_key: "{{ vault_sonarr_api_key }}"
+    app: sonarr
+    name: qBittorrent
+    implementation: QBittorrent
+    fields:
+      host: qbittorrent
+      port: 8080
+      username: arr
+      password: "{{ vault_qbittorrent_password }}"
+      tvCategory: tv-sonarr
+      recentTvPriority: First
+
+- name: Radarr sends NZBs to NZBGet, saved even while NZBGet is still down
+  monsterr.mediaserver.arr_download_client:
+    url: http://127.0.0.1:7878
+    api_key: "{{ vault_radarr_api_key }}"
+    app: radarr
+    name: NZBGet
+    implementation: Nzbget
+    force_save: true
+    fields:
+      host: nzbget
+      port: 6789
+      username: nzbget
+      password: "{{ vault_nzbget_password }}"
+      movieCategory: Movies
+
+- name: Remove an old client
+  monsterr.mediaserver.arr_download_client:
+    url: http://127.0.0.1:8989
+    api_key: "{{ vault_sonarr_api_key }}"
+    app: sonarr
+    name: Transmission
+    state: absent
+"""
+
+RETURN = r"""
+downloadclient:
+  description:
+    - The client as the app returned it after the write, or as found when nothing changed; secrets hidden.
+    - Absent in check mode when something would change, and when O(state=absent).
+  returned: when present
+  type: dict
+  sample: {"id": 1, "name": "qBittorrent", "implementation": "QBittorrent", "enable": true, "fields": []}
+changes:
+  description: What differs (top-level keys, C(fields.<name>) for fields, or C(created)).
+  returned: when changed and O(state=present)
+  type: list
+  elements: str
+  sample: ["fields.host", "priority"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
+    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, fail_message, protect)
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+
+TOP = (("enable", "enable"), ("priority", "priority"), ("remove_completed_downloads", "removeCompletedDownloads"),
+       ("remove_failed_downloads", "removeFailedDownloads"), ("categories", "categories"), ("tags", "tags"))
+
+
+def what(module):
+    return "download client '%s' in %s" % (module.params["name"], module.params["app"])
+
+
+def run(module, client):
+    p = module.params
+    protect(module, p["fields"])
+    top = dict((api, p[option]) for option, api in TOP)
+    manager = ProviderManager(client, "downloadclient", p["name"], what(module), module=module)
+    return manager.run(p["state"], p["implementation"], top, p["fields"], p["update_secrets"], p["force_save"],
+                       module.check_mode)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=arr_argument_spec(
+            name=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            implementation=dict(type="str"),
+            enable=dict(type="bool", default=True),
+            priority=dict(type="int"),
+            remove_completed_downloads=dict(type="bool"),
+            remove_failed_downloads=dict(type="bool"),
+            categories=dict(type="list", elements="dict"),
+            tags=dict(type="list", elements="int"),
+            fields=dict(type="dict", default={}),
+            update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
+            force_save=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run(module, ArrClient.from_module(module)))
+    except ArrInputError as exc:
+        module.fail_json(msg=str(exc))
+    except ApiError as exc:
+        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+
+
+if __name__ == "__main__":
+    main()

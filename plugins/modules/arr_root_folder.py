@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: monsterr.mediaserver developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: arr_root_folder
+short_description: Manage a root folder in Sonarr, Radarr, Lidarr or Readarr
+version_added: 0.1.0
+description:
+  - Adds or removes one root folder, found by O(path) (a trailing C(/) does not count).
+  - Sonarr and Radarr root folders have nothing but the path. Lidarr and Readarr ones also carry a name, default
+    profiles and monitoring options; those are compared (only the ones given) and updated in place.
+  - The path must exist inside the app's container and be writable by the app; the app refuses it otherwise and the
+    module fails with the app's message.
+author:
+  - monsterr.mediaserver developers (@monsterr)
+extends_documentation_fragment:
+  - monsterr.mediaserver._arr
+attributes:
+  check_mode:
+    description: Reads the app and reports what would change; writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the root folder before and after.
+    support: full
+  platform:
+    description: Talks to the app over HTTP from wherever the module runs.
+    support: full
+    platforms: posix
+options:
+  app:
+    description:
+      - Which Servarr app O(url) points at (Prowlarr has no root folders).
+    type: str
+    required: true
+    choices: [lidarr, radarr, readarr, sonarr]
+  path:
+    description:
+      - Absolute path of the folder as the app sees it, for example V(/data/media/tv). Sent without a trailing C(/).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) adds the folder, V(absent) removes it from the app (the files stay).
+    type: str
+    choices: [present, absent]
+    default: present
+  name:
+    description:
+      - Lidarr and Readarr only, required to create one there. Display name of the root folder.
+    type: str
+  default_quality_profile_id:
+    description:
+      - Lidarr and Readarr only. Id of the quality profile new artists or authors get (V(1) exists on a fresh install).
+    type: int
+  default_metadata_profile_id:
+    description:
+      - Lidarr and Readarr only. Id of the metadata profile new artists or authors get (V(1) exists on a fresh install).
+    type: int
+  default_monitor_option:
+    description:
+      - Lidarr and Readarr only. How existing albums or books of a new artist or author are monitored.
+    type: str
+    choices: [all, future, missing, existing, latest, first, none, unknown]
+  default_new_item_monitor_option:
+    description:
+      - Lidarr and Readarr only. How new albums or books are monitored.
+    type: str
+    choices: [all, none, new]
+  default_tags:
+    description:
+      - Lidarr and Readarr only. Tag ids new artists or authors get. Compared as a set.
+    type: list
+    elements: int
+"""
+
+EXAMPLES = r"""
+- name: Sonarr keeps series under /data/media/tv
+  monsterr.mediaserver.arr_root_folder:
+    url: http://127.0.0.1:8989
+    api_key: "{{ vault_sonarr_api_key }}"
+    app: sonarr
+    path: /data/media/tv
+
+- name: Lidarr keeps music under /data/media/music
+  monsterr.mediaserver.arr_root_folder:
+    url: http://127.0.0.1:8686
+    api_key: "{{ vault_lidarr_api_key }}"
+    app: lidarr
+    path: /data/media/music
+    name: Music
+    default_quality_profile_id: 1
+    default_metadata_profile_id: 1
+"""
+
+RETURN = r"""
+root_folder:
+  description: The root folder as the app returned it (after the write, or as found when nothing changed).
+  returned: when O(state=present) and not in check mode with a change pending
+  type: dict
+  sample: {"id": 1, "path": "/data/media/tv", "accessible": true, "freeSpace": 1234567890}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
+    MEDIA_APPS, ArrClient, ArrInputError, arr_argument_spec, fail_message, strip_trailing)
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import changes, merge
+
+EXTRA = (("name", "name"), ("default_quality_profile_id", "defaultQualityProfileId"),
+         ("default_metadata_profile_id", "defaultMetadataProfileId"), ("default_monitor_option", "defaultMonitorOption"),
+         ("default_new_item_monitor_option", "defaultNewItemMonitorOption"), ("default_tags", "defaultTags"))
+VIEW = ("path",) + tuple(key for option, key in EXTRA)
+
+
+def what(module):
+    return "root folder '%s' in %s" % (module.params["path"], module.params["app"])
+
+
+def view(obj):
+    if not obj:
+        return {}
+    out = dict((k, obj[k]) for k in VIEW if k in obj)
+    if isinstance(out.get("defaultTags"), list):
+        out["defaultTags"] = sorted(out["defaultTags"])
+    return out
+
+
+def run(module, client):
+    p = module.params
+    path = strip_trailing(p["path"])
+    if not path.startswith("/"):
+        raise ArrInputError("%s: path must be absolute, as the app sees it" % what(module))
+    extra = dict((api, p[option]) for option, api in EXTRA if p[option] is not None)
+    if isinstance(extra.get("defaultTags"), list):
+        extra["defaultTags"] = sorted(set(extra["defaultTags"]))
+    full = p["app"] in ("lidarr", "readarr")
+    if extra and not full:
+        raise ArrInputError("%s: %s has only a path on root folders; drop %s"
+                            % (what(module), p["app"], ", ".join(option for option, key in EXTRA if key in extra)))
+    current = None
+    for item in client.list("rootfolder"):
+        if strip_trailing(item.get("path")) == path:
+            current = item
+            break
+    result = dict(changed=False, diff=dict(before=view(current), after={}))
+    if p["state"] == "absent":
+        if current:
+            result["changed"] = True
+            if not module.check_mode:
+                client.delete("rootfolder", current["id"])
+        return result
+
+    if current:
+        found = changes(view(current), extra)
+        wanted = merge(current, extra)
+    else:
+        if full and not extra.get("name"):
+            raise ArrInputError("%s: %s needs name (and existing profile ids) to create a root folder" % (what(module), p["app"]))
+        found = {"created": True}
+        wanted = dict(extra, path=path)
+        if full:
+            wanted.setdefault("defaultQualityProfileId", 1)
+            wanted.setdefault("defaultMetadataProfileId", 1)
+            wanted.setdefault("defaultMonitorOption", "all")
+            wanted.setdefault("defaultNewItemMonitorOption", "all")
+            wanted.setdefault("defaultTags", [])
+    result["diff"]["after"] = view(wanted)
+    if not found:
+        result["root_folder"] = current
+        return result
+    result["changed"] = True
+    if module.check_mode:
+        return result
+    if current:
+        result["root_folder"] = client.update("rootfolder", current["id"], wanted)
+    else:
+        result["root_folder"] = client.create("rootfolder", wanted)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=arr_argument_spec(
+            apps=MEDIA_APPS,
+            path=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            name=dict(type="str"),
+            default_quality_profile_id=dict(type="int"),
+            default_metadata_profile_id=dict(type="int"),
+            default_monitor_option=dict(type="str", choices=["all", "future", "missing", "existing", "latest", "first", "none", "unknown"]),
+            default_new_item_monitor_option=dict(type="str", choices=["all", "none", "new"]),
+            default_tags=dict(type="list", elements="int"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run(module, ArrClient.from_module(module)))
+    except ArrInputError as exc:
+        module.fail_json(msg=str(exc))
+    except ApiError as exc:
+        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: monsterr.mediaserver developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: qbittorrent_category
+short_description: Create, update or remove a qBittorrent category
+version_added: 0.1.0
+description:
+  - Reads the categories (C(GET /api/v2/torrents/categories)), matches O(name) exactly, and creates
+    (C(createCategory)), edits (C(editCategory)) or removes (C(removeCategories)) it only when it differs.
+  - C(editCategory) replaces the whole category (a download path left out returns to the global default), so the
+    module sends the current values for what the user did not set. It is never called when nothing differs
+    (qBittorrent up to 5.1 answers 409 to an edit that changes nothing).
+  - Paths are compared the way qBittorrent stores them (duplicate and trailing slashes dropped).
+author:
+  - monsterr.mediaserver developers (@monsterr)
+extends_documentation_fragment:
+  - monsterr.mediaserver.qbittorrent
+attributes:
+  check_mode:
+    description: Reads and compares, reports what would change, writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the category before and after.
+    support: full
+  platform:
+    description: Runs on the managed host; needs only Python's standard library.
+    support: full
+    platforms: posix
+options:
+  name:
+    description: Category name, matched exactly. C(/) makes a sub-category.
+    type: str
+    required: true
+  save_path:
+    description:
+      - Where the category's torrents are saved. Give an absolute path; empty means the default save path plus the
+        category name. Left out, an existing category keeps its path and a new one gets the empty default.
+    type: str
+  download_path:
+    description: Where incomplete torrents of the category go; sets O(download_path_enabled=true) implicitly.
+    type: str
+  download_path_enabled:
+    description:
+      - V(false) disables the incomplete-download path for this category, V(true) needs O(download_path).
+      - Left out (with O(download_path)), the category keeps what it has (a new one follows the global setting).
+    type: bool
+  state:
+    description: V(present) creates or updates the category, V(absent) removes it (torrents keep their files).
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Categories the *arr apps put their downloads in
+  monsterr.mediaserver.qbittorrent_category:
+    url: http://127.0.0.1:8080
+    password: "{{ vault_qbittorrent_password }}"
+    name: "{{ item.name }}"
+    save_path: "{{ item.path }}"
+  loop:
+    - {name: tv-sonarr, path: /data/torrents/tv}
+    - {name: radarr, path: /data/torrents/movies}
+
+- name: Drop an old category
+  monsterr.mediaserver.qbittorrent_category:
+    url: http://127.0.0.1:8080
+    password: "{{ vault_qbittorrent_password }}"
+    name: old
+    state: absent
+"""
+
+RETURN = r"""
+category:
+  description: The category after the run (empty when absent), as C(name), C(save_path) and C(download_path)
+    (V(null) = global default, V(false) = disabled, else the path).
+  returned: always
+  type: dict
+  sample: {name: tv-sonarr, save_path: /data/torrents/tv, download_path: null}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._qbittorrent import QbittorrentClient, argument_spec
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._settings import clean_path
+
+
+def _current(raw, name):
+    if name not in raw:
+        return None
+    entry = raw[name] or {}
+    download = entry.get("download_path")
+    return {"name": name, "save_path": clean_path(entry.get("savePath") or ""),
+            "download_path": clean_path(download) if download else download}
+
+
+def run(module, client):
+    p = module.params
+    name = p["name"]
+    if not name or not name.strip() or name != name.strip() or name.startswith("/") or name.endswith("/") or "//" in name:
+        module.fail_json(msg="qbittorrent_category: invalid name %r; give a non-empty name without leading or trailing "
+                             "spaces or slashes" % name)
+    if p["download_path_enabled"] is True and not p["download_path"]:
+        module.fail_json(msg="qbittorrent_category '%s': download_path_enabled=true needs download_path" % name)
+    if p["download_path_enabled"] is False and p["download_path"]:
+        module.fail_json(msg="qbittorrent_category '%s': download_path is set but download_path_enabled=false; drop "
+                             "one of them" % name)
+
+    client.wait_until_ready(p["wait_timeout"])
+    before = _current(client.categories(), name)
+    if p["state"] == "absent":
+        after = None
+        if before and not module.check_mode:
+            client.remove_categories([name])
+    else:
+        after = dict(before or {"name": name, "save_path": "", "download_path": None})
+        if p["save_path"] is not None:
+            after["save_path"] = clean_path(p["save_path"])
+        if p["download_path_enabled"] is False:
+            after["download_path"] = False
+        elif p["download_path"]:
+            after["download_path"] = clean_path(p["download_path"])
+        if after != before and not module.check_mode:
+            if before is None:
+                client.create_category(name, after["save_path"], after["download_path"])
+            else:
+                client.edit_category(name, after["save_path"], after["download_path"])
+    return dict(changed=after != before, category=after or {}, diff={"before": before or {}, "after": after or {}})
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            name=dict(type="str", required=True),
+            save_path=dict(type="str"),
+            download_path=dict(type="str"),
+            download_path_enabled=dict(type="bool"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    client = QbittorrentClient.from_module(module)
+    try:
+        module.exit_json(**run(module, client))
+    except ApiError as exc:
+        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+
+
+if __name__ == "__main__":
+    main()
