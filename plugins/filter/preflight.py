@@ -20,6 +20,12 @@ try:
 except ImportError:  # pragma: no cover - reported as a problem instead
     netaddr = None
 
+try:
+    import dns.exception
+    import dns.resolver
+except ImportError:  # pragma: no cover - reported as a problem instead
+    dns = None
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.six import integer_types, string_types
 
@@ -199,9 +205,47 @@ def host_problems(facts, platforms, architectures, min_cpus, min_ram_mb, min_dis
     return problems
 
 
+_IPV4_RE = re.compile(r"^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$")
+
+
+def dns_problems(names, public_ipv4, domain, server="", port=53, timeout=5.0):
+    """One line per name that does not resolve (A record) to the household's public address."""
+    if not isinstance(public_ipv4, string_types) or not _IPV4_RE.match(public_ipv4):
+        return ["preflight_dns_public_ipv4 = %s is not an IPv4 address. Fix: set it to your router's public IPv4 "
+                "address, or set preflight_dns_check: false." % _show(public_ipv4)]
+    if dns is None:
+        return ["preflight_dns_check = true needs dnspython on the controller. Fix: run make setup (it installs it), "
+                "or set preflight_dns_check: false."]
+    resolver = dns.resolver.Resolver(configure=not server)
+    if server:
+        resolver.nameservers = [server]
+    resolver.port = int(port)
+    resolver.lifetime = float(timeout)
+    problems = []
+    for name in names:
+        reason = ""
+        try:
+            addresses = sorted(r.address for r in resolver.resolve(name, "A", search=False))
+        except dns.resolver.NXDOMAIN:
+            addresses, reason = [], "NXDOMAIN"
+        except dns.resolver.NoAnswer:
+            addresses, reason = [], "no A record"
+        except dns.exception.DNSException as exc:
+            addresses, reason = [], "lookup failed: %s" % exc.__class__.__name__
+        if not addresses:
+            problems.append("DNS: %s does not resolve (%s). Fix: add an A record for %s (or a wildcard *.%s) pointing "
+                            "at %s." % (name, reason, name, domain, public_ipv4))
+        elif public_ipv4 not in addresses:
+            problems.append("DNS: %s resolves to %s, not the public address preflight_dns_public_ipv4 = %s. Fix: point "
+                            "its A record at %s, or correct preflight_dns_public_ipv4." % (name, ", ".join(addresses),
+                                                                                           public_ipv4, public_ipv4))
+    return problems
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "settings_problems": settings_problems,
             "host_problems": host_problems,
+            "dns_problems": dns_problems,
         }
