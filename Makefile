@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test lint sanity unit molecule images demo demo-clean clean
+.PHONY: help setup test lint sanity unit molecule images demo demo-clean new-household clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,8 +31,11 @@ images:  ## Build the local Debian 12/13 base images and the service images of t
 demo:  ## Provision a throwaway Debian 13 container with site.yml and the example inventory
 	@bash scripts/demo.sh up
 
-demo-clean:  ## Remove the demo container and its cached facts
+demo-clean:  ## Remove the demo container, its cached facts and its generated secrets
 	@bash scripts/demo.sh clean
+
+new-household:  ## Create inventories/<name>/ with every secret generated (asks; or pass ARGS="-e household=...")
+	@. .venv/bin/activate && ansible-playbook playbooks/new_household.yml $(ARGS)
 
 clean:  ## Remove the tool environment and caches (images stay)
 	rm -rf .venv .cache tests/output
