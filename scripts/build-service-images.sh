@@ -16,6 +16,8 @@ base_id=$(docker image inspect -f '{{.Id}}' monsterr/debian13-systemd:base)
 for name in "${names[@]}"; do
   dir="$ROOT/tests/images/$name"
   [ -f "$dir/Dockerfile" ] || die "no tests/images/$name/Dockerfile"
+  # An image may stage files from elsewhere in the repository into its context first (stage/, git-ignored).
+  if [ -x "$dir/stage.sh" ]; then "$dir/stage.sh" || die "tests/images/$name/stage.sh failed"; fi
   hash=$( (echo "$base_id"; cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)
   tag="monsterr-test/$name:$hash"
   if docker image inspect "$tag" >/dev/null 2>&1; then

@@ -18,8 +18,9 @@ PY=${PYTHON:-python3}
 
 mkdir -p "$CACHE"
 # docker.io, debootstrap: Molecule and the demo; qbittorrent-nox, nzbget: the wiring modules run against
-# the real programs in tests/integration.
-apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget
+# the real programs in tests/integration; nginx-light: nginx -t and a real nginx in the proxy tests;
+# prometheus, prometheus-alertmanager: promtool and amtool check what the monitoring role renders.
+apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget nginx-light prometheus prometheus-alertmanager
 
 req_hash=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
 if [ "$(cat "$VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]; then

@@ -21,7 +21,7 @@ from ansible.module_utils.six import string_types
 FIELDS = frozenset([
     "name", "description", "group", "image", "command", "user_env", "port", "environment", "volumes",
     "publish", "read_only", "tmpfs", "healthcheck", "proxy", "api", "secrets", "seeds", "metrics", "backup",
-    "dashboard", "wiring", "depends_on", "opt_in", "capabilities", "networks", "internal_url",
+    "dashboard", "wiring", "depends_on", "opt_in", "capabilities", "networks", "internal_url", "host_port", "host_url",
 ])
 POLICIES = ("two_factor", "one_factor", "bypass", "none")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
@@ -81,6 +81,7 @@ def catalog_resolve(shipped, enabled, overrides=None, appdata_root="/opt/monster
         entry["appdata"] = "%s/%s" % (appdata_root.rstrip("/"), name)
         port = entry.get("port")
         entry.setdefault("internal_url", "http://%s:%s" % (name, port) if port else "")
+        _host_path(entry)
         proxy = entry.get("proxy")
         if isinstance(proxy, dict) and proxy.get("subdomain") and domain:
             proxy.setdefault("upstream_port", port)
@@ -88,6 +89,43 @@ def catalog_resolve(shipped, enabled, overrides=None, appdata_root="/opt/monster
             proxy["url"] = "https://%s" % proxy["host"]
         resolved.append(entry)
     return resolved
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _host_path(entry):
+    """The host-private way in for tools that run on the host (the wiring modules), apart from internal_url.
+
+    A service with an HTTP port that the proxy or an API client talks to gets ``host_url``
+    ``http://127.0.0.1:<host_port>``: through a port it already publishes for that container port (Plex), else
+    through ``host_port`` bound on 127.0.0.1 only (default: the container port itself, which also keeps
+    qBittorrent's Host-header check happy). ``host_port: 0`` opts out; ``host_loopback`` says whether the stack
+    must bind the loopback port.
+    """
+    port = _int_or_none(entry.get("port"))
+    published = [p for p in entry.get("publish") or [] if isinstance(p, Mapping)
+                 and port is not None and _int_or_none(p.get("container_port")) == port
+                 and p.get("protocol", "tcp") == "tcp"]
+    wanted = entry.get("host_port")
+    entry["host_loopback"] = False
+    if wanted is None:
+        if port is None or not (entry.get("proxy") or entry.get("api")):
+            wanted = 0
+        elif published:
+            wanted = _int_or_none(published[0].get("host_port"))
+        else:
+            wanted = port
+            entry["host_loopback"] = True
+    elif _int_or_none(wanted):
+        entry["host_loopback"] = not (published and _int_or_none(published[0].get("host_port")) == _int_or_none(wanted))
+    entry["host_port"] = _int_or_none(wanted) if _int_or_none(wanted) is not None else wanted
+    if "host_url" not in entry:
+        entry["host_url"] = "http://127.0.0.1:%s" % entry["host_port"] if entry["host_port"] else ""
 
 
 def _image_problem(image):
@@ -155,6 +193,12 @@ def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventor
         for publish in entry.get("publish") or []:
             key = "%s/%s" % (publish.get("host_port"), publish.get("protocol", "tcp"))
             ports.setdefault(key, []).append(name)
+        host_port = entry.get("host_port")
+        if host_port not in (None, 0, "") and not (_int_or_none(host_port) and 0 < _int_or_none(host_port) < 65536):
+            problems.append("%s host_port = %r is not a port. Fix: a number from 1 to 65535, or 0 for no host-private "
+                            "port (catalog_overrides.%s.host_port in %s)." % (name, host_port, name, where))
+        elif entry.get("host_loopback"):
+            ports.setdefault("%s/tcp" % host_port, []).append(name)
         for dependency in entry.get("depends_on") or []:
             if dependency not in enabled:
                 problems.append("%s needs '%s', which is not enabled. Fix: add %s to catalog_enabled, or remove %s "
@@ -169,8 +213,8 @@ def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventor
                             "catalog_overrides (in %s)." % (sub, " and ".join(names), where))
     for port, names in sorted(ports.items()):
         if len(names) > 1:
-            problems.append("host port %s is published by %s. Fix: change publish of one of them in "
-                            "catalog_overrides (in %s)." % (port, " and ".join(names), where))
+            problems.append("host port %s is published by %s. Fix: change publish (or host_port, the 127.0.0.1 port) "
+                            "of one of them in catalog_overrides (in %s)." % (port, " and ".join(names), where))
     return problems
 
 

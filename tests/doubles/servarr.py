@@ -41,6 +41,13 @@ A real, threaded HTTP server on loopback that behaves like the app where the wir
   paths must exist on this machine). The ``/__double__`` routes need no key and are not counted.
 
 Run: ``python3 tests/doubles/servarr.py --app sonarr --port 8989 --api-key KEY [--url-base /sonarr]``.
+
+Container mode (the ``servarr`` test image, tests/images/servarr): ``--config-dir /config`` takes the app, API key,
+port, URL base and authentication method the way the real images do (reference §1.2): the ``<APP>__AUTH__APIKEY``,
+``<APP>__AUTH__METHOD``, ``<APP>__SERVER__PORT``, ``<APP>__SERVER__URLBASE``... environment overrides win and are
+never written back; otherwise ``config.xml``, which is created with a random key when missing or empty, has
+unknown elements dropped and missing defaults added, and is rewritten at every start (as the apps do). A config.xml
+that is not XML with one ``<Config>`` root stops the start, as it does the apps'.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -384,6 +391,7 @@ class ServarrState(object):
             self.media = dict(self._media_defaults(), id=1)
         self.next_id = Counter()
         self.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.authentication = "forms"
 
     @property
     def api(self):
@@ -711,7 +719,7 @@ class ServarrState(object):
                 "buildTime": "2025-01-01T00:00:00Z", "isDebug": False, "isProduction": True, "isAdmin": False,
                 "isUserInteractive": False, "startupPath": "/app/bin", "appData": "/config", "osName": "debian",
                 "osVersion": "12", "isNetCore": True, "isLinux": True, "isOsx": False, "isWindows": False,
-                "isDocker": True, "mode": "console", "branch": self.info["branch"], "authentication": "forms",
+                "isDocker": True, "mode": "console", "branch": self.info["branch"], "authentication": self.authentication,
                 "sqliteVersion": "3.46.1", "migrationVersion": 215, "urlBase": self.url_base,
                 "runtimeVersion": "8.0.12", "runtimeName": ".NET", "startTime": self.started,
                 "packageUpdateMechanism": "docker", "databaseVersion": "3.46.1", "databaseType": "sqLite"}
@@ -975,20 +983,134 @@ class ServarrDouble(object):
             del self.state.exchanges[:]
 
 
+# ------------------------------------------------------------------------------------------------
+# Container mode: settings from the environment overrides and config.xml, like the real images
+
+# Elements the apps persist on a fresh install, with the defaults that differ per app (reference §1.2).
+CONFIG_DEFAULTS = {
+    "sonarr": {"Port": "8989", "SslPort": "9898", "Branch": "main", "LogLevel": "debug", "InstanceName": "Sonarr"},
+    "radarr": {"Port": "7878", "SslPort": "9898", "Branch": "master", "LogLevel": "debug", "InstanceName": "Radarr"},
+    "lidarr": {"Port": "8686", "SslPort": "6868", "Branch": "master", "LogLevel": "debug", "InstanceName": "Lidarr"},
+    "readarr": {"Port": "8787", "SslPort": "6868", "Branch": "develop", "LogLevel": "info", "InstanceName": "Readarr"},
+    "prowlarr": {"Port": "9696", "SslPort": "6969", "Branch": "master", "LogLevel": "debug", "InstanceName": "Prowlarr"},
+}
+CONFIG_ORDER = ("BindAddress", "Port", "SslPort", "EnableSsl", "LaunchBrowser", "ApiKey", "AuthenticationMethod",
+                "AuthenticationRequired", "Branch", "LogLevel", "SslCertPath", "SslCertPassword", "UrlBase",
+                "InstanceName")
+# Read when present, never added (reference §1.2, "Other elements the app reads").
+CONFIG_OPTIONAL = ("AnalyticsEnabled", "ConsoleLogLevel", "ConsoleLogFormat", "Theme", "LogDbEnabled", "LogSql",
+                   "LogRotate", "LogSizeLimit", "FilterSentryEvents", "UpdateAutomatically", "UpdateMechanism",
+                   "UpdateScriptPath", "SyslogServer", "SyslogPort", "SyslogLevel", "TrustCgnatIpAddresses",
+                   "PostgresHost", "PostgresPort", "PostgresUser", "PostgresPassword", "PostgresMainDb",
+                   "PostgresLogDb", "PostgresCacheDb")
+# <APP>__<SECTION>__<KEY> -> config.xml element
+ENV_OVERRIDES = {
+    "AUTH__APIKEY": "ApiKey", "AUTH__METHOD": "AuthenticationMethod", "AUTH__REQUIRED": "AuthenticationRequired",
+    "SERVER__PORT": "Port", "SERVER__URLBASE": "UrlBase", "SERVER__BINDADDRESS": "BindAddress",
+    "SERVER__ENABLESSL": "EnableSsl", "SERVER__SSLPORT": "SslPort", "APP__INSTANCENAME": "InstanceName",
+    "APP__LAUNCHBROWSER": "LaunchBrowser", "APP__THEME": "Theme", "LOG__LEVEL": "LogLevel",
+    "UPDATE__BRANCH": "Branch", "UPDATE__MECHANISM": "UpdateMechanism",
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def detect_app(environ):
+    found = sorted(app for app in APPS if any(key.startswith(app.upper() + "__") for key in environ))
+    if environ.get("SERVARR_APP") in APPS:
+        return environ["SERVARR_APP"]
+    if len(found) != 1:
+        raise ConfigError("cannot tell which app to be: set SERVARR_APP or exactly one app's <APP>__ variables "
+                          "(found %s)" % (", ".join(found) or "none"))
+    return found[0]
+
+
+def container_settings(app, config_dir, environ):
+    """(settings, env_keys): the effective config.xml values, after writing config.xml back as the app does."""
+    import uuid
+    import xml.etree.ElementTree as ET
+
+    path = os.path.join(config_dir, "config.xml")
+    stored = {}
+    if os.path.exists(path):
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError as exc:
+            raise ConfigError("%s is not valid XML (%s). Please delete the config file and restart." % (path, exc))
+        if root.tag != "Config":
+            raise ConfigError("%s has root <%s>, not <Config>. Please delete the config file and restart." % (path, root.tag))
+        for child in root:
+            stored[child.tag] = (child.text or "").strip()
+    known = set(CONFIG_ORDER) | set(CONFIG_OPTIONAL)
+    if app == "readarr":
+        known.discard("AuthenticationRequired")
+    stored = dict((k, v) for k, v in stored.items() if k in known)   # unknown (or mis-cased) elements are dropped
+    overrides = {}
+    for suffix, element in ENV_OVERRIDES.items():
+        value = environ.get("%s__%s" % (app.upper(), suffix))
+        if value is not None:
+            overrides[element] = value
+    defaults = dict(BindAddress="*", EnableSsl="False", LaunchBrowser="True", AuthenticationMethod="None",
+                    AuthenticationRequired="Enabled", SslCertPath="", SslCertPassword="", UrlBase="",
+                    **CONFIG_DEFAULTS[app])
+    if app == "readarr":
+        del defaults["AuthenticationRequired"]
+    written = dict(stored)
+    for key, value in defaults.items():
+        if key not in written and key not in overrides:
+            written[key] = value
+    if not written.get("ApiKey", "").strip() and "ApiKey" not in overrides:
+        written["ApiKey"] = uuid.uuid4().hex
+    order = [k for k in CONFIG_ORDER if k in written] + sorted(k for k in written if k not in CONFIG_ORDER)
+    with open(path, "w") as handle:
+        handle.write("<Config>\n")
+        for key in order:
+            handle.write("  <%s>%s</%s>\n" % (key, _xml_escape(written[key]), key))
+        handle.write("</Config>\n")
+    effective = dict(defaults, **written)
+    effective.update(overrides)
+    return effective, sorted(overrides)
+
+
+def _xml_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Servarr test double (standard library only)")
-    parser.add_argument("--app", required=True, choices=sorted(APPS))
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--api-key", required=True)
+    parser.add_argument("--app", choices=sorted(APPS), help="required unless --config-dir tells it")
+    parser.add_argument("--port", type=int, help="required unless --config-dir")
+    parser.add_argument("--api-key", help="required unless --config-dir")
     parser.add_argument("--url-base", default="")
+    parser.add_argument("--config-dir", help="container mode: settings from <APP>__* variables and config.xml here")
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--starting", type=int, default=0, help="answer 503 to the first N requests")
     parser.add_argument("--contracts", default=default_contracts_dir(), help="the shared contracts directory")
     parser.add_argument("--no-check-paths", action="store_true", help="accept root folder/mapping paths that do not exist here")
     args = parser.parse_args(argv)
-    double = ServarrDouble(args.app, args.api_key, args.port, args.url_base, host=args.bind, starting=args.starting,
+    auth = "forms"
+    if args.config_dir:
+        try:
+            app = args.app or detect_app(os.environ)
+            settings, from_env = container_settings(app, args.config_dir, os.environ)
+            port = int(settings["Port"])
+        except (ConfigError, ValueError, OSError) as exc:
+            sys.stderr.write("servarr double: %s\n" % exc)
+            return 1
+        api_key, url_base = settings["ApiKey"], settings["UrlBase"]
+        auth = settings.get("AuthenticationMethod", "None").lower()
+        sys.stdout.write("servarr double: %s settings from %s (environment overrides: %s)\n"
+                         % (app, os.path.join(args.config_dir, "config.xml"), ", ".join(from_env) or "none"))
+    else:
+        if not (args.app and args.port and args.api_key):
+            parser.error("--app, --port and --api-key are required without --config-dir")
+        app, port, api_key, url_base = args.app, args.port, args.api_key, args.url_base
+    double = ServarrDouble(app, api_key, port, url_base, host=args.bind, starting=args.starting,
                            contracts_dir=args.contracts, check_paths=not args.no_check_paths)
-    sys.stdout.write("servarr double: %s on %s\n" % (args.app, double.url))
+    double.state.authentication = auth
+    sys.stdout.write("servarr double: %s on %s\n" % (app, double.url))
     sys.stdout.flush()
     try:
         double.httpd.serve_forever()

@@ -1,0 +1,299 @@
+# -*- coding: utf-8 -*-
+# Copyright: monsterr.mediaserver developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compose project of a household, built from the resolved catalog (plugins/filter/catalog.py).
+
+Python rather than a Jinja template so that the rules (what is published where, which environment each image
+gets, how secrets reach a container without being written into compose.yml) are unit-tested in one place:
+tests/unit/plugins/filter/test_stack.py. Nothing here names a service: everything comes from catalog fields.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+import hmac
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common._collections_compat import Mapping, Sequence
+from ansible.module_utils.six import string_types
+
+_DURATION_RE = re.compile(r"^([0-9]+(ns|us|ms|s|m|h))+$")
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _plain(value):
+    if isinstance(value, Mapping):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, Sequence) and not isinstance(value, string_types):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _escape(value):
+    """Compose interpolates ${VAR} and $VAR everywhere; a literal $ must be written $$."""
+    if isinstance(value, string_types):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    if isinstance(value, dict):
+        return dict((k, _escape(v)) for k, v in value.items())
+    return value
+
+
+def _str(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "%s" % value
+
+
+def secret_variable(service, name):
+    """The compose interpolation variable (in the project's .env) that carries one secret."""
+    return re.sub(r"[^A-Z0-9]", "_", ("%s_%s" % (service, name)).upper())
+
+
+def vault_variable(service, name):
+    """The inventory variable that overrides one generated secret."""
+    return "vault_%s_%s" % (re.sub(r"[^a-z0-9]", "_", service), name)
+
+
+def stack_secret_specs(resolved):
+    """One dict per generated secret of the enabled services, in a stable order."""
+    specs = []
+    for entry in resolved or []:
+        for name, spec in sorted((entry.get("secrets") or {}).items()):
+            if not isinstance(spec, Mapping) or not spec.get("generate"):
+                continue
+            specs.append({
+                "service": entry["name"], "name": name, "term": "%s/%s" % (entry["name"], name),
+                "format": spec["generate"], "variable": vault_variable(entry["name"], name),
+                "env": spec.get("env") or "", "placeholder": secret_variable(entry["name"], name),
+            })
+    return specs
+
+
+def stack_secrets_dict(specs, values):
+    """{service: {name: value}} from the specs and the looked-up values (same order)."""
+    if len(specs) != len(values):
+        raise AnsibleFilterError("stack_secrets_dict: %d specs for %d values" % (len(specs), len(values)))
+    out = {}
+    for spec, value in zip(specs, values):
+        out.setdefault(spec["service"], {})[spec["name"]] = value
+    return out
+
+
+def _healthcheck(check, options):
+    test = check.get("test")
+    if not test:
+        return None
+    out = {"test": _escape(_plain(test))}
+    for key in ("interval", "timeout", "retries", "start_period"):
+        value = check.get(key, options.get("healthcheck_" + key))
+        if value not in (None, ""):
+            out[key] = int(value) if key == "retries" else _str(value)
+    start_interval = check.get("start_interval", options.get("healthcheck_start_interval"))
+    if start_interval and options.get("start_interval_supported", True):
+        out["start_interval"] = _str(start_interval)
+    return out
+
+
+def _volumes(entry):
+    out = []
+    for volume in entry.get("volumes") or []:
+        out.append({"type": "bind", "source": _escape(volume["source"]), "target": volume["target"],
+                    "read_only": bool(volume.get("read_only")), "bind": {"create_host_path": False}})
+    return out
+
+
+def _ports(entry, options):
+    out = []
+    for publish in entry.get("publish") or []:
+        out.append({"target": int(publish["container_port"]), "published": _str(int(publish["host_port"])),
+                    "protocol": publish.get("protocol", "tcp")})
+    if entry.get("host_loopback") and entry.get("host_port"):
+        out.append({"target": int(entry["port"]), "published": _str(int(entry["host_port"])), "protocol": "tcp",
+                    "host_ip": options.get("host_ip", "127.0.0.1")})
+    return out
+
+
+def _common(options):
+    out = {
+        "restart": options.get("restart", "unless-stopped"),
+        "security_opt": ["no-new-privileges:true"],
+        "networks": [options.get("network", "monsterr")],
+    }
+    if options.get("log_driver", "json-file"):
+        out["logging"] = {"driver": options.get("log_driver", "json-file")}
+        if out["logging"]["driver"] in ("json-file", "local"):
+            out["logging"]["options"] = {"max-size": _str(options.get("log_max_size", "10m")),
+                                         "max-file": _str(options.get("log_max_file", 3))}
+    return out
+
+
+def _environment(entry, options, specs):
+    env = {}
+    if entry.get("user_env"):
+        env.update({"PUID": _str(options["puid"]), "PGID": _str(options["pgid"]), "TZ": options["timezone"],
+                    "UMASK": _str(options.get("umask", "002"))})
+    for key, value in sorted((entry.get("environment") or {}).items()):
+        env[key] = _escape(_str(value if value is not None else ""))
+    for spec in specs:
+        if spec["service"] == entry["name"] and spec["env"]:
+            env[spec["env"]] = "${%s}" % spec["placeholder"]
+    return env
+
+
+def stack_compose(resolved, options):
+    """The compose project (a dict for to_nice_yaml) of the resolved services.
+
+    options: project, network, puid, pgid, timezone, umask, restart, log_driver, log_max_size, log_max_file,
+    healthcheck_interval/timeout/retries/start_period/start_interval, start_interval_supported, host_ip.
+    Secrets appear only as ${VARIABLE} references to the project's .env (see stack_secret_specs).
+    """
+    if not isinstance(options, Mapping):
+        raise AnsibleFilterError("stack_compose: options must be a dict")
+    options = _plain(options)
+    resolved = [_plain(e) for e in resolved or []]
+    specs = stack_secret_specs(resolved)
+    enabled = set(e["name"] for e in resolved)
+    healthy = set(e["name"] for e in resolved if (e.get("healthcheck") or {}).get("test"))
+    services = {}
+    for entry in resolved:
+        name = entry["name"]
+        service = {"image": entry["image"], "container_name": name}
+        service.update(_common(options))
+        if entry.get("command"):
+            service["command"] = _escape([_str(c) for c in entry["command"]])
+        environment = _environment(entry, options, specs)
+        if environment:
+            service["environment"] = environment
+        volumes = _volumes(entry)
+        if volumes:
+            service["volumes"] = volumes
+        ports = _ports(entry, options)
+        if ports:
+            service["ports"] = ports
+        check = _healthcheck(entry.get("healthcheck") or {}, options)
+        if check:
+            service["healthcheck"] = check
+        if entry.get("read_only"):
+            service["read_only"] = True
+        if entry.get("tmpfs"):
+            service["tmpfs"] = list(entry["tmpfs"])
+        if entry.get("capabilities"):
+            service["cap_add"] = list(entry["capabilities"])
+        depends = dict((dep, {"condition": "service_healthy" if dep in healthy else "service_started"})
+                       for dep in entry.get("depends_on") or [] if dep in enabled)
+        if depends:
+            service["depends_on"] = depends
+        services[name] = service
+
+        metrics = entry.get("metrics") or {}
+        if metrics.get("exporter") == "exportarr" and metrics.get("image"):
+            api = entry.get("api") or {}
+            sidecar = {"image": metrics["image"], "container_name": "%s-exporter" % name}
+            sidecar.update(_common(options))
+            sidecar["command"] = [api.get("app") or name]
+            sidecar["environment"] = {"PORT": _str(metrics.get("port", 9707)),
+                                      "URL": _escape(entry.get("internal_url", "") + (api.get("url_base") or ""))}
+            key = [s for s in specs if s["service"] == name and s["name"] == "api_key"]
+            if key:
+                sidecar["environment"]["APIKEY"] = "${%s}" % key[0]["placeholder"]
+            sidecar["read_only"] = True
+            sidecar["depends_on"] = {name: {"condition": "service_started"}}
+            services[sidecar["container_name"]] = sidecar
+    network = options.get("network", "monsterr")
+    return {"name": options.get("project", "monsterr"), "services": services,
+            "networks": {network: {"name": network, "driver": "bridge"}}}
+
+
+def stack_env_file(specs, secrets):
+    """The project's .env: one VARIABLE='value' line per secret (single quotes: no expansion)."""
+    lines = []
+    for spec in specs:
+        value = secrets[spec["service"]][spec["name"]]
+        lines.append("%s='%s'" % (spec["placeholder"], value))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def stack_seeds(resolved, appdata_root):
+    """The seed files of the enabled services: [{service, template, dest}] with absolute dest paths."""
+    out = []
+    for entry in resolved or []:
+        for seed in entry.get("seeds") or []:
+            out.append({"service": entry["name"], "template": seed["template"],
+                        "dest": "%s/%s/%s" % (appdata_root.rstrip("/"), entry["name"], seed["dest"].lstrip("/"))})
+    return out
+
+
+def stack_problems(resolved, specs=None, given=None, where="inventories/<household>/group_vars/mediaserver/main.yml"):
+    """What the stack cannot render, one line each, all at once."""
+    problems = []
+    for entry in resolved or []:
+        name = entry["name"]
+        environment = entry.get("environment") or {}
+        if not isinstance(environment, Mapping):
+            problems.append("%s environment = %r is not a dict. Fix: give NAME: value pairs (catalog_overrides.%s."
+                            "environment in %s)." % (name, environment, name, where))
+            environment = {}
+        for key in environment:
+            if not _ENV_RE.match("%s" % key):
+                problems.append("%s environment has the variable name %r. Fix: letters, digits and _ only "
+                                "(catalog_overrides.%s.environment in %s)." % (name, key, name, where))
+        api = entry.get("api") or {}
+        url_base = api.get("url_base") or ""
+        for key, value in environment.items():
+            if "%s" % key == "%s__SERVER__URLBASE" % (api.get("app") or name).upper() and (value or "") != url_base:
+                problems.append("%s environment %s = %r differs from api.url_base = %r. Fix: set both to the same "
+                                "URL base (catalog_overrides.%s in %s)." % (name, key, value, url_base, name, where))
+            if "%s" % key == "%s__SERVER__PORT" % (api.get("app") or name).upper() and "%s" % value != "%s" % entry.get("port"):
+                problems.append("%s environment %s = %r differs from port = %r. Fix: set both to the same port "
+                                "(catalog_overrides.%s in %s)." % (name, key, value, entry.get("port"), name, where))
+        check = entry.get("healthcheck") or {}
+        for key in ("interval", "timeout", "start_period", "start_interval"):
+            if check.get(key) not in (None, "") and not _DURATION_RE.match("%s" % check[key]):
+                problems.append("%s healthcheck.%s = %r is not a duration. Fix: e.g. 30s or 1m30s "
+                                "(catalog_overrides.%s.healthcheck in %s)." % (name, key, check[key], name, where))
+        for seed in entry.get("seeds") or []:
+            if not isinstance(seed, Mapping) or not seed.get("template") or not seed.get("dest") \
+                    or ".." in ("%s/%s" % (seed.get("template"), seed.get("dest"))).split("/"):
+                problems.append("%s seeds has %r. Fix: {template: <file under roles/stack/templates/seeds>, dest: "
+                                "<path inside the app's appdata>} (catalog_overrides.%s.seeds in %s)."
+                                % (name, seed, name, where))
+    for spec, value in zip(specs or [], given or []):
+        if value in (None, ""):
+            continue
+        if not isinstance(value, string_types) or "'" in value or "\n" in value or len(value) < 12:
+            problems.append("%s (the %s secret of %s) is unusable: it must be a string of at least 12 characters "
+                            "without quotes or line breaks. Fix: change it in your vault, or remove it to have "
+                            "one generated." % (spec["variable"], spec["name"], spec["service"]))
+    return problems
+
+
+def qbittorrent_pbkdf2(password, iterations=100000):
+    """qBittorrent's WebUI\\Password_PBKDF2 value: PBKDF2-HMAC-SHA512, 16-byte salt, 64-byte key.
+
+    The salt is derived from the password (HMAC-SHA256 under a fixed label), so the value is the same on every
+    run and the seed never changes by itself; the password is a random household secret of >= 32 bytes, so the
+    salt is unique per household all the same.
+    """
+    secret = password.encode("utf-8")
+    salt = hmac.new(secret, b"monsterr.mediaserver qBittorrent WebUI salt", hashlib.sha256).digest()[:16]
+    key = hashlib.pbkdf2_hmac("sha512", secret, salt, int(iterations), dklen=64)
+    return "@ByteArray(%s:%s)" % (base64.b64encode(salt).decode("ascii"), base64.b64encode(key).decode("ascii"))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "stack_secret_specs": stack_secret_specs,
+            "stack_secrets_dict": stack_secrets_dict,
+            "stack_compose": stack_compose,
+            "stack_env_file": stack_env_file,
+            "stack_seeds": stack_seeds,
+            "stack_problems": stack_problems,
+            "qbittorrent_pbkdf2": qbittorrent_pbkdf2,
+        }
