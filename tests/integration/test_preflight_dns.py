@@ -26,9 +26,9 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PUBLIC = "198.51.100.7"
-# What the zone holds: the apex and most services point at the public address, one points elsewhere,
-# the rest do not exist (the default catalog exposes more subdomains than listed here).
-ZONE = {"media.example.org.": PUBLIC, "sonarr.media.example.org.": PUBLIC, "radarr.media.example.org.": "203.0.113.9"}
+# What the zone holds: the apex and Sonarr (at tv., the example household's override) point at the public
+# address, Radarr (movies.) elsewhere, the rest do not exist (the default catalog exposes more subdomains).
+ZONE = {"media.example.org.": PUBLIC, "tv.media.example.org.": PUBLIC, "movies.media.example.org.": "203.0.113.9"}
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +83,15 @@ def test_reports_each_name_that_does_not_point_at_the_host(dns_server):
     port, asked = dns_server
     rc, problems, out = preflight(port, "-e", "preflight_dns_public_ipv4=%s" % PUBLIC)
     assert rc != 0, out
-    assert "DNS: radarr.media.example.org resolves to 203.0.113.9, not the public address preflight_dns_public_ipv4 = %s." \
+    assert "DNS: movies.media.example.org resolves to 203.0.113.9, not the public address preflight_dns_public_ipv4 = %s." \
         % PUBLIC in " ".join(problems)
     assert any(p.startswith("DNS: prowlarr.media.example.org does not resolve (NXDOMAIN). Fix: add an A record")
                for p in problems), problems
-    assert not any("sonarr.media.example.org" in p or "DNS: media.example.org " in p for p in problems), problems
+    assert not any("DNS: tv.media.example.org " in p or "DNS: media.example.org " in p for p in problems), problems
     dns_lines = [p for p in problems if p.startswith("DNS: ")]
     # the default catalog exposes 12 names besides the apex; 2 of the 13 resolve correctly
     assert len(dns_lines) == len(set(asked)) - 2, (dns_lines, asked)
-    assert "media.example.org." in asked and "sonarr.media.example.org." in asked
+    assert "media.example.org." in asked and "tv.media.example.org." in asked
 
 
 def test_all_names_resolving_passes(dns_server):

@@ -241,9 +241,9 @@ def test_rerun_and_check_mode_change_nothing(rendered):
 
 
 def test_secrets_are_generated_once_and_kept(rendered):
-    secrets = rendered["base"] / "secrets" / "authelia"     # the stack layer's layout: <dir>/<service>/<name>
+    secrets = rendered["base"] / "secrets" / "authelia"     # the stack layer's layout: <dir>/<service>/<name>.txt
     config = rendered["config"]
-    stored = dict((name, (secrets / name).read_text().split()[0]) for name in ("jwt_secret", "session_secret", "storage_encryption_key"))
+    stored = dict((name, (secrets / (name + ".txt")).read_text().split()[0]) for name in ("jwt_secret", "session_secret", "storage_encryption_key"))
     assert all(len(v) == 64 and v.isalnum() for v in stored.values())
     assert config["identity_validation"]["reset_password"]["jwt_secret"] == stored["jwt_secret"]
     assert config["session"]["secret"] == stored["session_secret"]
@@ -252,7 +252,7 @@ def test_secrets_are_generated_once_and_kept(rendered):
 
 
 def test_no_secret_or_password_in_the_output(rendered):
-    stored = [(rendered["base"] / "secrets" / "authelia" / n).read_text().split()[0] for n in ("jwt_secret", "session_secret")]
+    stored = [(rendered["base"] / "secrets" / "authelia" / (n + ".txt")).read_text().split()[0] for n in ("jwt_secret", "session_secret")]
     for _, out, _ in (rendered["runs"]["first"], rendered["runs"]["check_after"]):
         for secret in [u["password"] for u in USERS] + stored:
             assert secret not in out
