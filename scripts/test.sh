@@ -57,11 +57,22 @@ molecule_scenario() {
   return "$rc"
 }
 
+# A scenario's `variants` file (optional): one more run per line, "<label> <VARIABLE=value>".
+molecule_variant() {
+  local s=$1 assignment=$2
+  (export "${assignment?}" && molecule_scenario "$s")
+}
+
 do_molecule() {
-  local scenarios=("$@") s rc=0
+  local scenarios=("$@") s rc=0 label assignment
   [ ${#scenarios[@]} -gt 0 ] || mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
   for s in "${scenarios[@]}"; do
     step "molecule scenario $s" molecule_scenario "$s" || rc=1
+    [ -f "molecule/$s/variants" ] || continue
+    while read -r -u 3 label assignment; do
+      case "$label" in "" | "#"*) continue ;; esac
+      step "molecule scenario $s ($label)" molecule_variant "$s" "$assignment" || rc=1
+    done 3<"molecule/$s/variants"
   done
   return "$rc"
 }
