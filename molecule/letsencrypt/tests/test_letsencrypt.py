@@ -166,5 +166,5 @@ def test_real_renewal_runs_the_deploy_hook(host, challenge):
         last = host.file(MARKER).content_string.splitlines()[-1].split()
         assert last[1:] == [LIVE, "media.example.test", "tv.media.example.test"]
     else:                       # the default command is guarded: no proxy container, nothing to reload, no failure
-        assert "deploy hook: proxy container monsterr-proxy is not running, nothing to reload" in journal, journal
+        assert "deploy hook: proxy container proxy is not running, nothing to reload" in journal, journal
         assert "Error output from" not in out.stdout
