@@ -16,7 +16,7 @@ import time
 
 from ansible.module_utils.six import integer_types
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient, api_key_argument_spec
 
 SETTINGS = "/api/system/settings"
 
@@ -25,17 +25,8 @@ def _sleep(seconds):
     time.sleep(seconds)
 
 
-def argument_spec(**extra):
-    """Connection options of the Bazarr modules (doc fragment monsterr.mediaserver.bazarr)."""
-    spec = dict(
-        url=dict(type="str", required=True),
-        api_key=dict(type="str", no_log=True, required=True),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        wait_timeout=dict(type="int", default=0),
-    )
-    spec.update(extra)
-    return spec
+# Connection options of the Bazarr modules (doc fragment monsterr.mediaserver.bazarr).
+argument_spec = api_key_argument_spec
 
 
 def form_value(value):

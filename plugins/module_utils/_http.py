@@ -68,6 +68,19 @@ class Response(object):
         return json.loads(text) if text.strip() else None
 
 
+def api_key_argument_spec(**extra):
+    """Connection options of the modules for apps that take one API key (Bazarr, Overseerr)."""
+    spec = dict(
+        url=dict(type="str", required=True),
+        api_key=dict(type="str", no_log=True, required=True),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+        wait_timeout=dict(type="int", default=0),
+    )
+    spec.update(extra)
+    return spec
+
+
 def _short(text, limit=300):
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[:limit - 3] + "..."

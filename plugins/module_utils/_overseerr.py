@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient, api_key_argument_spec
 
 KINDS = ("sonarr", "radarr")
 
@@ -24,17 +24,8 @@ def _sleep(seconds):
     time.sleep(seconds)
 
 
-def argument_spec(**extra):
-    """Connection options of the Overseerr modules (doc fragment monsterr.mediaserver.overseerr)."""
-    spec = dict(
-        url=dict(type="str", required=True),
-        api_key=dict(type="str", no_log=True, required=True),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        wait_timeout=dict(type="int", default=0),
-    )
-    spec.update(extra)
-    return spec
+# Connection options of the Overseerr modules (doc fragment monsterr.mediaserver.overseerr).
+argument_spec = api_key_argument_spec
 
 
 class OverseerrClient(object):
