@@ -153,6 +153,10 @@ class ArrClient(object):
     def update(self, kind, ident, body, force_save=False):
         return self.call("PUT", self.path(kind, ident), body, {"forceSave": "true"} if force_save else None)
 
+    def save(self, kind, current, body):
+        """Update ``current`` (a resource read from the app) with ``body``, or create it when there is none."""
+        return self.update(kind, current["id"], body) if current else self.create(kind, body)
+
     def delete(self, kind, ident):
         return self.call("DELETE", self.path(kind, ident))
 

@@ -124,10 +124,7 @@ def run(module, client):
     result["changed"] = True
     if module.check_mode:
         return result
-    if current:
-        result["remote_path_mapping"] = client.update("remotepathmapping", current["id"], wanted)
-    else:
-        result["remote_path_mapping"] = client.create("remotepathmapping", wanted)
+    result["remote_path_mapping"] = client.save("remotepathmapping", current, wanted)
     return result
 
 

@@ -178,10 +178,7 @@ def run(module, client):
     result["changed"] = True
     if module.check_mode:
         return result
-    if current:
-        result["root_folder"] = client.update("rootfolder", current["id"], wanted)
-    else:
-        result["root_folder"] = client.create("rootfolder", wanted)
+    result["root_folder"] = client.save("rootfolder", current, wanted)
     return result
 
 
