@@ -179,6 +179,10 @@ def stack_compose(resolved, options):
         check = _healthcheck(entry.get("healthcheck") or {}, options)
         if check:
             service["healthcheck"] = check
+        # Images that do not take PUID/PGID but must read and write the household's appdata (0750, owned by
+        # the household's account) run as that account: user "<uid>:<gid>".
+        if entry.get("user") not in (None, ""):
+            service["user"] = _str(entry["user"])
         if entry.get("read_only"):
             service["read_only"] = True
         if entry.get("tmpfs"):
@@ -217,6 +221,19 @@ def stack_env_file(specs, secrets):
         value = secrets[spec["service"]][spec["name"]]
         lines.append("%s='%s'" % (spec["placeholder"], value))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def stack_directory_overrides(resolved, appdata_root):
+    """{source: {owner, group, mode}} for appdata volume sources whose catalog entry sets any of the three: a
+    directory another layer shares (the proxy's ACME webroot, written by certbot as root, read by nginx)."""
+    out = {}
+    root = appdata_root.rstrip("/") + "/"
+    for entry in resolved or []:
+        for volume in entry.get("volumes") or []:
+            attrs = dict((k, _str(volume[k])) for k in ("owner", "group", "mode") if volume.get(k) not in (None, ""))
+            if attrs and volume.get("source", "").startswith(root):
+                out[volume["source"]] = attrs
+    return out
 
 
 def stack_seeds(resolved, appdata_root):
@@ -294,6 +311,7 @@ class FilterModule(object):
             "stack_compose": stack_compose,
             "stack_env_file": stack_env_file,
             "stack_seeds": stack_seeds,
+            "stack_directory_overrides": stack_directory_overrides,
             "stack_problems": stack_problems,
             "qbittorrent_pbkdf2": qbittorrent_pbkdf2,
         }

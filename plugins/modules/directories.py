@@ -40,6 +40,14 @@ options:
     type: list
     elements: path
     required: true
+  overrides:
+    description:
+      - Owner, group and mode for single paths of O(paths) that differ from the common O(owner), O(group) and
+        O(mode), keyed by the path; an omitted key keeps the common value. Lets one execution create
+        directories that another layer shares (for example a webroot that certbot writes as root and
+        nginx reads).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -52,6 +60,15 @@ EXAMPLES = r"""
     owner: media
     group: media
     mode: "2775"
+
+- name: Create app data, one directory readable by everyone
+  monsterr.mediaserver.directories:
+    paths: [/opt/monsterr/proxy, /opt/monsterr/proxy/acme]
+    owner: media
+    group: media
+    mode: "0750"
+    overrides:
+      /opt/monsterr/proxy/acme: {owner: root, group: root, mode: "0755"}
 """
 
 RETURN = r"""
@@ -83,7 +100,18 @@ def _missing_chain(path):
     return list(reversed(chain))
 
 
+def _overrides(module):
+    """{normalised path: {owner, group, mode}} from the overrides option, checked."""
+    out = {}
+    for raw, attrs in (module.params["overrides"] or {}).items():
+        if not isinstance(attrs, dict) or set(attrs) - {"owner", "group", "mode"}:
+            module.fail_json(msg="overrides: '%s' must map to a dict of owner, group and mode, got %r" % (raw, attrs))
+        out[os.path.normpath(raw)] = attrs
+    return out
+
+
 def run(module):
+    overrides = _overrides(module)
     paths = []
     for raw in module.params["paths"]:
         path = os.path.normpath(raw)
@@ -93,6 +121,10 @@ def run(module):
             module.fail_json(msg="paths: '%s' exists and is not a directory; move it away or drop it from paths" % raw)
         if path not in paths:
             paths.append(path)
+    unknown = sorted(set(overrides) - set(paths))
+    if unknown:
+        module.fail_json(msg="overrides: %s not in paths; add them to paths or drop them from overrides"
+                         % ", ".join(unknown))
 
     created, updated = [], []
     for path in paths:
@@ -109,6 +141,8 @@ def run(module):
         if module.check_mode and path in created:
             continue
         file_args = module.load_file_common_arguments(module.params, path=path)
+        for key, value in overrides.get(path, {}).items():
+            file_args[key] = str(value) if key == "mode" else value
         if module.set_fs_attributes_if_different(file_args, False) and path not in created:
             updated.append(path)
 
@@ -121,7 +155,8 @@ def run(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(paths=dict(type="list", elements="path", required=True)),
+        argument_spec=dict(paths=dict(type="list", elements="path", required=True),
+                           overrides=dict(type="dict", default={})),
         add_file_common_args=True,
         supports_check_mode=True,
     )

@@ -175,3 +175,13 @@ def test_secrets_dict_needs_one_value_per_spec(value):
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError):
         stack.stack_secrets_dict([{"service": "s", "name": "n"}], value if isinstance(value, list) else [])
+
+
+def test_directory_overrides_come_from_the_catalog_volume_entries():
+    """The proxy's ACME webroot is shared with the letsencrypt layer (certbot writes it as root, nginx's worker
+    reads it): the stack must create it root 0755 like that layer, never the household's 0750."""
+    resolved = catalog_resolve(shipped(), ["proxy", "sonarr"], {"sonarr": {"volumes": [
+        {"source": "config", "target": "/config"},
+        {"source": "/srv/elsewhere", "target": "/x", "mode": "0700"}]}})
+    assert stack.stack_directory_overrides(resolved, "/opt/monsterr/") == {
+        "/opt/monsterr/proxy/acme": {"owner": "root", "group": "root", "mode": "0755"}}

@@ -73,3 +73,23 @@ def test_refuses_a_file_in_the_way(tmp_path, capsys):
 def test_refuses_relative_paths(tmp_path, capsys):
     result = run(capsys, paths=["data/media"], mode="0755")
     assert result["failed"] is True and "'data/media' is not absolute" in result["msg"]
+
+
+def test_overrides_give_one_path_its_own_mode_in_the_same_execution(tmp_path, capsys):
+    app, shared = str(tmp_path / "proxy"), str(tmp_path / "proxy" / "acme")
+    args = dict(paths=[app, shared], mode="0750", overrides={shared: {"mode": "0755"}})
+    first = run(capsys, **args)
+    assert first["changed"] is True and first["created"] == [app, shared]
+    assert (mode_of(app), mode_of(shared)) == (0o750, 0o755)
+    assert run(capsys, **args)["changed"] is False
+    # Without the override the shared directory would be pulled back to the common mode: the two agree.
+    os.chmod(shared, 0o750)
+    assert run(capsys, **args)["updated"] == [shared]
+    assert mode_of(shared) == 0o755
+
+
+def test_override_of_a_path_not_listed_is_refused(tmp_path, capsys):
+    result = run(capsys, paths=[str(tmp_path / "a")], overrides={str(tmp_path / "b"): {"mode": "0755"}})
+    assert result["failed"] is True
+    assert "not in paths" in result["msg"] and str(tmp_path / "b") in result["msg"]
+    assert not (tmp_path / "a").exists(), "nothing is created when the input is wrong"
