@@ -22,6 +22,7 @@ FIELDS = frozenset([
     "name", "description", "group", "image", "command", "user_env", "port", "environment", "volumes",
     "publish", "read_only", "tmpfs", "healthcheck", "proxy", "api", "secrets", "seeds", "metrics", "backup",
     "dashboard", "wiring", "depends_on", "opt_in", "capabilities", "networks", "internal_url", "host_port", "host_url",
+    "user",
 ])
 POLICIES = ("two_factor", "one_factor", "bypass", "none")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")

@@ -106,6 +106,10 @@ def test_certificate_alert_fires_and_reaches_the_receivers(host):
 
 
 def test_target_down_stays_quiet(host):
-    """Every target being up, TargetDown stays quiet."""
+    """Every catalog target being up, TargetDown stays quiet for them. (The packages started with Debian's own
+    prometheus.yml in prepare; its series, e.g. job "node" on localhost:9100, linger for the 5m lookback after
+    the role's configuration replaced it, and are none of the role's targets.)"""
     alerts = get(host, PROM + "/api/v1/alerts")["data"]["alerts"]
-    assert not [a for a in alerts if a["labels"]["alertname"] in ("TargetDown",)], alerts
+    catalog = ("alertmanager:9093", "node-exporter:9100", "prometheus:9090")
+    assert not [a for a in alerts if a["labels"]["alertname"] == "TargetDown"
+                and a["labels"].get("instance") in catalog], alerts

@@ -320,6 +320,26 @@ def test_only_what_the_catalog_enables_is_written(tmp_path):
     assert run([PROMTOOL, "check", "config", render.path("prometheus", "config", "prometheus.yml")]).returncode == 0
 
 
+def test_switched_off_metrics_are_not_scraped(tmp_path):
+    """`metrics: {exporter: none}` (no exportarr sidecar runs) leaves the service out of the file_sd file."""
+    render = Render(tmp_path, {"catalog_enabled": ["prometheus", "sonarr", "radarr"],
+                               "catalog_overrides": {"sonarr": {"metrics": {"exporter": "none"}}}})
+    result = render.play()
+    assert result.returncode == 0, result.stdout[-3000:]
+    groups = json.load(open(render.path("prometheus", "config", "targets", "catalog.json")))
+    assert sorted(g["targets"][0] for g in groups) == ["prometheus:9090", "radarr-exporter:9708"]
+
+
+def test_directories_belong_to_the_household_as_the_stack_makes_them(default_render):
+    """The stack layer gives every appdata directory the household's account and 0750; the same here, or each
+    layer would undo the other on every run."""
+    for parts in (("prometheus",), ("prometheus", "config"), ("prometheus", "config", "targets"),
+                  ("alertmanager", "config"), ("grafana", "provisioning", "datasources"),
+                  ("grafana", "provisioning", "dashboards", "monsterr")):
+        info = os.stat(default_render.path(*parts))
+        assert (info.st_uid, info.st_gid, oct(info.st_mode & 0o777)) == (2000, 2000, "0o750"), parts
+
+
 def test_bad_settings_are_all_reported_before_any_change(tmp_path):
     render = Render(tmp_path, {
         "monitoring_scrape_interval": "30 seconds",
@@ -330,17 +350,19 @@ def test_bad_settings_are_all_reported_before_any_change(tmp_path):
         "monitoring_alerts_disabled": ["HostHighCPU"],
         "monitoring_alertmanager_email_to": ["not-an-address"],
         "monitoring_alertmanager_webhook_urls": ["ntfy.example.test/topic"],
+        "catalog_metrics_retention": "30 days",
     })
     result = render.play()
     assert result.returncode != 0
     out = result.stdout
-    assert "The monitoring role found 9 problem(s); nothing was changed on the host" in out, out[-4000:]
+    assert "The monitoring role found 10 problem(s); nothing was changed on the host" in out, out[-4000:]
     for fragment in ["monitoring_scrape_interval is \\\"30 seconds\\\"", "monitoring_scrape_timeout is \\\"1m\\\", longer than",
                      "monitoring_alert_cpu_percent is 180", "monitoring_alert_arr_health_issues is -1",
                      "monitoring_alert_certificate_for is \\\"\\\"", "monitoring_alerts_disabled has \\\"HostHighCPU\\\"",
                      "monitoring_alertmanager_email_to has \\\"not-an-address\\\"",
                      "monitoring_alertmanager_webhook_urls has \\\"ntfy.example.test/topic\\\"",
-                     "monitoring_alertmanager_smtp_smarthost is \\\"\\\""]:
+                     "monitoring_alertmanager_smtp_smarthost is \\\"\\\"",
+                     "catalog_metrics_retention is \\\"30 days\\\""]:
         assert fragment in out, (fragment, out[-4000:])
     assert not os.path.exists(render.appdata)
 
