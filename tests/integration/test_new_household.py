@@ -58,7 +58,7 @@ def test_writes_a_household_that_passes_preflight(tmp_path):
     vault = yaml.safe_load(vault_file.read_text())
     assert set(vault) == {"vault_authelia_jwt_secret", "vault_authelia_session_secret", "vault_authelia_storage_encryption_key",
                           "vault_sonarr_api_key", "vault_radarr_api_key", "vault_qbittorrent_password",
-                          "vault_authelia_admin_password"}
+                          "vault_authelia_admin_password", "vault_backup_restic_password"}
     assert len(set(vault.values())) == len(vault), "every secret is its own"
     assert all(len(v) >= 43 for v in vault.values()), "each secret carries at least 32 random bytes"
     for value in vault.values():
