@@ -350,12 +350,24 @@ class ProviderManager(object):
         return ""
 
     def run(self, state, implementation=None, top=None, fields=None, update_secrets="on_create",
-            force_save=False, check_mode=False):
+            force_save=False, check_mode=False, items=None):
+        """Plan, then (unless ``check_mode``) write; ``items``: the kind's list when the caller already read it."""
+        result, action = self.plan(state, implementation, top, fields, update_secrets, items)
+        if action is not None and not check_mode:
+            self.apply(result, action, force_save)
+        return result
+
+    def plan(self, state, implementation=None, top=None, fields=None, update_secrets="on_create", items=None):
+        """(result, action): what differs, with every input checked; nothing is written.
+
+        ``action`` is None when nothing is to be written, else what apply() does: ("delete", current) or
+        ("save", current, wanted, replace).
+        """
         top = dict((k, v) for k, v in (top or {}).items() if v is not None)
         if isinstance(top.get("tags"), list):
             top["tags"] = sorted(set(top["tags"]))
         fields = dict((k, v) for k, v in (fields or {}).items() if v is not None)
-        current = find_by_name(self.client.list(self.kind), self.name)
+        current = find_by_name(self.client.list(self.kind) if items is None else items, self.name)
         result = dict(changed=False, diff=dict(before={}, after={}))
         top_keys = tuple(sorted(top))
 
@@ -363,9 +375,8 @@ class ProviderManager(object):
             if current:
                 result["changed"] = True
                 result["diff"] = dict(before=redact(provider_view(current, top_keys), secret_names(current)), after={})
-                if not check_mode:
-                    self.client.delete(self.kind, current["id"])
-            return result
+                return result, ("delete", current)
+            return result, None
 
         if not implementation:
             if not current:
@@ -413,11 +424,26 @@ class ProviderManager(object):
                               after=redact(view_after, hide))
         if current and not replace and not found:
             result[self.kind] = hide_secrets(current)
-            return result
+            return result, None
         result["changed"] = True
         result["changes"] = sorted(found)
-        if check_mode:
+        return result, ("save", current, wanted, replace)
+
+    def writer(self, result, action, force_save=False):
+        """A callable doing apply() later (see write_planned), or None when there is nothing to write."""
+        if action is None:
+            return None
+
+        def write():
+            return self.apply(result, action, force_save)
+        return write
+
+    def apply(self, result, action, force_save=False):
+        """Write what plan() found (``result`` gets the saved object)."""
+        if action[0] == "delete":
+            self.client.delete(self.kind, action[1]["id"])
             return result
+        _op, current, wanted, replace = action
         if replace:
             self.client.delete(self.kind, current["id"])
             current = None
@@ -457,6 +483,41 @@ class ProviderManager(object):
             created = self.client.create(self.kind, first, force_save=True)
             return self.client.update(self.kind, created["id"], dict(wanted, id=created["id"]), force_save=True)
         return self.client.create(self.kind, wanted, force_save=force_save)
+
+
+def duplicates(keys, what):
+    """ArrInputError when a list option names one item twice (compared case-insensitively, as the apps do)."""
+    seen = [str(k).lower() for k in keys]
+    twice = sorted(set(k for k in seen if seen.count(k) > 1))
+    if twice:
+        raise ArrInputError("%s: %s listed more than once" % (what, ", ".join("'%s'" % k for k in twice)))
+
+
+def write_planned(planned, check_mode):
+    """The writes of items planned beforehand, in order (none in check mode).
+
+    ``planned``: [(key, what, result, write)] where ``write`` is a callable doing the item's writes, or None when
+    nothing differs. Every item was planned (and its input checked) before this runs, so bad input in one item
+    never leaves the others half-written. An API error names the item it happened on.
+    """
+    if check_mode:
+        return
+    for _key, what, _result, write in planned:
+        if write is None:
+            continue
+        try:
+            write()
+        except ApiError as exc:
+            raise ApiError(exc.app, exc.method, exc.path, exc.status, "%s: %s" % (what, exc.reason), exc.body)
+
+
+def batch_result(planned, list_key):
+    """One module result for a list of items: changed if any is, the diff keyed by item, the items' results."""
+    results = [result for _key, _what, result, _write in planned]
+    return {"changed": any(r.get("changed") for r in results),
+            "diff": {"before": dict((key, r["diff"]["before"]) for key, _w, r, _x in planned if r["diff"]["before"]),
+                     "after": dict((key, r["diff"]["after"]) for key, _w, r, _x in planned if r["diff"]["after"])},
+            list_key: results}
 
 
 SECRET_HINTS = ("password", "apikey", "api_key", "token", "secret", "cookie", "passkey")

@@ -22,6 +22,8 @@ description:
     name fails and lists the valid names.
   - Secrets (fields whose C(privacy) is C(password) or C(apiKey)) come back masked as C(********); they count as equal
     unless O(update_secrets=always).
+  - O(download_clients) manages several clients of one app in one run (one read of the client list, every item checked
+    before the first write), instead of one module run per client.
 author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
@@ -41,8 +43,8 @@ options:
   name:
     description:
       - Name of the download client in the app; unique per app, compared case-insensitively.
+      - Required unless O(download_clients) is given.
     type: str
-    required: true
   state:
     description:
       - V(present) creates or updates the client, V(absent) deletes it.
@@ -106,6 +108,51 @@ options:
         enables it with a forced save (two writes).
     type: bool
     default: false
+  download_clients:
+    description:
+      - Several download clients of the app at once, each with the options of a single one. Mutually exclusive with
+        O(name) and the other per-client options; O(update_secrets) and O(force_save) apply to every item.
+      - The app's client list is read once; every item is checked (names, fields, types) before anything is written.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the download client; unique per app, compared case-insensitively.
+        type: str
+        required: true
+      state:
+        description: V(present) creates or updates the client, V(absent) deletes it.
+        type: str
+        choices: [present, absent]
+        default: present
+      implementation:
+        description: The app's implementation name, for example V(QBittorrent) or V(Nzbget). Required to create.
+        type: str
+      enable:
+        description: Whether the client is enabled.
+        type: bool
+        default: true
+      priority:
+        description: Client priority (1 is highest).
+        type: int
+      remove_completed_downloads:
+        description: Remove imported downloads from the client's history. Not in Prowlarr.
+        type: bool
+      remove_failed_downloads:
+        description: Remove failed downloads from the client's history. Not in Prowlarr.
+        type: bool
+      categories:
+        description: Prowlarr only, the mapping of client categories to indexer categories.
+        type: list
+        elements: dict
+      tags:
+        description: Ids of the app's tags the client is limited to. Compared as a set.
+        type: list
+        elements: int
+      fields:
+        description: The implementation's settings by field name, as O(fields).
+        type: dict
+        default: {}
 """
 
 EXAMPLES = r"""
@@ -139,6 +186,19 @@ EXAMPLES = r"""
       password: "{{ vault_nzbget_password }}"
       movieCategory: Movies
 
+- name: Radarr sends torrents to qBittorrent and NZBs to NZBGet (one module run)
+  monsterr.mediaserver.arr_download_client:
+    url: http://127.0.0.1:7878
+    api_key: "{{ vault_radarr_api_key }}"
+    app: radarr
+    download_clients:
+      - name: qBittorrent
+        implementation: QBittorrent
+        fields: {host: qbittorrent, port: 8080, username: admin, password: "{{ vault_qbittorrent_password }}", movieCategory: movies}
+      - name: NZBGet
+        implementation: Nzbget
+        fields: {host: nzbget, port: 6789, username: nzbget, password: "{{ vault_nzbget_password }}", movieCategory: movies}
+
 - name: Remove an old client
   monsterr.mediaserver.arr_download_client:
     url: http://127.0.0.1:8989
@@ -162,23 +222,70 @@ changes:
   type: list
   elements: str
   sample: ["fields.host", "priority"]
+download_clients:
+  description:
+    - With O(download_clients), one result per item in the same order, each with C(name), C(changed) and, as for a
+      single client, C(changes) and C(downloadclient). The diff is keyed by client name.
+  returned: when O(download_clients) is given
+  type: list
+  elements: dict
+  sample: [{"name": "qBittorrent", "changed": true, "changes": ["created"]}]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, fail_message, protect)
+    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
+    protect, write_planned)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 
 TOP = (("enable", "enable"), ("priority", "priority"), ("remove_completed_downloads", "removeCompletedDownloads"),
        ("remove_failed_downloads", "removeFailedDownloads"), ("categories", "categories"), ("tags", "tags"))
 
 
-def what(module):
-    return "download client '%s' in %s" % (module.params["name"], module.params["app"])
+ITEM_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    implementation=dict(type="str"),
+    enable=dict(type="bool", default=True),
+    priority=dict(type="int"),
+    remove_completed_downloads=dict(type="bool"),
+    remove_failed_downloads=dict(type="bool"),
+    categories=dict(type="list", elements="dict"),
+    tags=dict(type="list", elements="int"),
+    fields=dict(type="dict", default={}),
+)
+
+
+def what(module, name=None):
+    if name is None and module.params["download_clients"] is not None:
+        return "download clients in %s" % module.params["app"]
+    return "download client '%s' in %s" % (name or module.params["name"], module.params["app"])
+
+
+def run_many(module, client):
+    p = module.params
+    items = p["download_clients"]
+    if p["fields"]:
+        raise ArrInputError("%s: give fields per item of download_clients" % what(module))
+    duplicates([i["name"] for i in items], what(module))
+    current = client.list("downloadclient")
+    planned = []
+    for item in items:
+        protect(module, item["fields"])
+        manager = ProviderManager(client, "downloadclient", item["name"], what(module, item["name"]), module=module)
+        top = dict((api, item[option]) for option, api in TOP)
+        result, action = manager.plan(item["state"], item["implementation"], top, item["fields"], p["update_secrets"],
+                                      items=current)
+        result["name"] = item["name"]
+        planned.append((item["name"], manager.what, result, manager.writer(result, action, p["force_save"])))
+    write_planned(planned, module.check_mode)
+    return batch_result(planned, "download_clients")
 
 
 def run(module, client):
     p = module.params
+    if p["download_clients"] is not None:
+        return run_many(module, client)
     protect(module, p["fields"])
     top = dict((api, p[option]) for option, api in TOP)
     manager = ProviderManager(client, "downloadclient", p["name"], what(module), module=module)
@@ -189,7 +296,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=arr_argument_spec(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             implementation=dict(type="str"),
             enable=dict(type="bool", default=True),
@@ -201,7 +308,12 @@ def main():
             fields=dict(type="dict", default={}),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
+            download_clients=dict(type="list", elements="dict", options=ITEM_OPTIONS),
         ),
+        required_one_of=[["name", "download_clients"]],
+        mutually_exclusive=[["download_clients", option] for option in
+                            ("name", "implementation", "priority", "remove_completed_downloads", "remove_failed_downloads",
+                             "categories", "tags")],
         supports_check_mode=True,
     )
     try:

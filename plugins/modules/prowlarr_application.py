@@ -18,6 +18,8 @@ description:
   - Built from Prowlarr's own C(applications/schema) entry for O(implementation) and merged onto the existing
     application (Prowlarr resets omitted fields); only what the user set is compared.
   - The app's API key is a secret Prowlarr shows masked; it counts as equal unless O(update_secrets=always).
+  - O(applications) manages several applications in one run (one read of the list, every item checked before the first
+    write), instead of one module run per application.
 author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
@@ -43,9 +45,8 @@ options:
     choices: [prowlarr]
   name:
     description:
-      - Name of the application in Prowlarr.
+      - Name of the application in Prowlarr. Required unless O(applications) is given.
     type: str
-    required: true
   state:
     description:
       - V(present) creates or updates the application, V(absent) deletes it.
@@ -99,6 +100,47 @@ options:
         a forced save (two writes).
     type: bool
     default: false
+  applications:
+    description:
+      - Several applications at once, each with the options of a single one. Mutually exclusive with O(name) and the
+        other per-application options; O(update_secrets) and O(force_save) apply to every item.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the application in Prowlarr.
+        type: str
+        required: true
+      state:
+        description: V(present) creates or updates the application, V(absent) deletes it.
+        type: str
+        choices: [present, absent]
+        default: present
+      implementation:
+        description: V(Sonarr), V(Radarr), V(Lidarr), V(Readarr), ... Required to create.
+        type: str
+      sync_level:
+        description: As O(sync_level).
+        type: str
+        choices: [disabled, addOnly, fullSync]
+        default: fullSync
+      prowlarr_url:
+        description: How the app reaches Prowlarr (scheme, host, port, URL base).
+        type: str
+      base_url:
+        description: How Prowlarr reaches the app (scheme, host, port, URL base).
+        type: str
+      app_api_key:
+        description: The API key of the app. Required to create.
+        type: str
+      fields:
+        description: Other fields of the implementation by name.
+        type: dict
+        default: {}
+      tags:
+        description: Ids of Prowlarr tags. Compared as a set.
+        type: list
+        elements: int
 """
 
 EXAMPLES = r"""
@@ -111,9 +153,27 @@ EXAMPLES = r"""
     prowlarr_url: http://prowlarr:9696
     base_url: http://sonarr:8989
     app_api_key: "{{ vault_sonarr_api_key }}"
+
+- name: Prowlarr feeds Sonarr and Radarr (one module run)
+  monsterr.mediaserver.prowlarr_application:
+    url: http://127.0.0.1:9696
+    api_key: "{{ vault_prowlarr_api_key }}"
+    applications:
+      - {name: Sonarr, implementation: Sonarr, prowlarr_url: "http://prowlarr:9696", base_url: "http://sonarr:8989",
+         app_api_key: "{{ vault_sonarr_api_key }}"}
+      - {name: Radarr, implementation: Radarr, prowlarr_url: "http://prowlarr:9696", base_url: "http://radarr:7878",
+         app_api_key: "{{ vault_radarr_api_key }}"}
 """
 
 RETURN = r"""
+applications_results:
+  description:
+    - With O(applications), one result per item in the same order, each with C(name), C(changed) and, as for a single
+      application, C(changes) and C(applications). The diff is keyed by application name.
+  returned: when O(applications) is given
+  type: list
+  elements: dict
+  sample: [{"name": "Sonarr", "changed": false}]
 applications:
   description: The application as Prowlarr returned it (after the write, or as found when nothing changed); secrets hidden.
   returned: when O(state=present) and not in check mode with a change pending
@@ -129,26 +189,68 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, fail_message, protect)
+    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
+    protect, write_planned)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 
 
-def what(module):
-    return "Prowlarr application '%s'" % module.params["name"]
+ITEM_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    implementation=dict(type="str"),
+    sync_level=dict(type="str", default="fullSync", choices=["disabled", "addOnly", "fullSync"]),
+    prowlarr_url=dict(type="str"),
+    base_url=dict(type="str"),
+    app_api_key=dict(type="str", no_log=True),
+    fields=dict(type="dict", default={}),
+    tags=dict(type="list", elements="int"),
+)
+
+
+def what(module, name=None):
+    if name is None and module.params["applications"] is not None:
+        return "Prowlarr applications"
+    return "Prowlarr application '%s'" % (name or module.params["name"])
+
+
+def _manager(module, client, item):
+    """(manager, fields) for one application: the URL and key options folded into its fields."""
+    item_what = what(module, item["name"])
+    protect(module, item["fields"])
+    fields = dict(item["fields"] or {})
+    for option, field in (("prowlarr_url", "prowlarrUrl"), ("base_url", "baseUrl"), ("app_api_key", "apiKey")):
+        if item[option] is not None:
+            if field in fields:
+                raise ArrInputError("%s: give %s either as %s or in fields, not both" % (item_what, field, option))
+            fields[field] = item[option]
+    # Prowlarr refuses an application without the app's key: the manager says so before writing.
+    manager = ProviderManager(client, "applications", item["name"], item_what, module=module,
+                              enable_key=("syncLevel", "disabled"), required_on_create=(("apiKey", "app_api_key"),))
+    return manager, fields
+
+
+def run_many(module, client):
+    p = module.params
+    if p["fields"]:
+        raise ArrInputError("%s: give fields per item of applications" % what(module))
+    duplicates([i["name"] for i in p["applications"]], what(module))
+    current = client.list("applications")
+    planned = []
+    for item in p["applications"]:
+        manager, fields = _manager(module, client, item)
+        top = dict(syncLevel=item["sync_level"], tags=item["tags"])
+        result, action = manager.plan(item["state"], item["implementation"], top, fields, p["update_secrets"], items=current)
+        result["name"] = item["name"]
+        planned.append((item["name"], manager.what, result, manager.writer(result, action, p["force_save"])))
+    write_planned(planned, module.check_mode)
+    return batch_result(planned, "applications_results")
 
 
 def run(module, client):
     p = module.params
-    protect(module, p["fields"])
-    fields = dict(p["fields"] or {})
-    for option, field in (("prowlarr_url", "prowlarrUrl"), ("base_url", "baseUrl"), ("app_api_key", "apiKey")):
-        if p[option] is not None:
-            if field in fields:
-                raise ArrInputError("%s: give %s either as %s or in fields, not both" % (what(module), field, option))
-            fields[field] = p[option]
-    # Prowlarr refuses an application without the app's key: the manager says so before writing.
-    manager = ProviderManager(client, "applications", p["name"], what(module), module=module, enable_key=("syncLevel", "disabled"),
-                              required_on_create=(("apiKey", "app_api_key"),))
+    if p["applications"] is not None:
+        return run_many(module, client)
+    manager, fields = _manager(module, client, p)
     top = dict(syncLevel=p["sync_level"], tags=p["tags"])
     return manager.run(p["state"], p["implementation"], top, fields, p["update_secrets"], p["force_save"],
                        module.check_mode)
@@ -158,7 +260,7 @@ def main():
     module = AnsibleModule(
         argument_spec=arr_argument_spec(
             apps=("prowlarr",),
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             implementation=dict(type="str"),
             sync_level=dict(type="str", default="fullSync", choices=["disabled", "addOnly", "fullSync"]),
@@ -169,7 +271,11 @@ def main():
             tags=dict(type="list", elements="int"),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
+            applications=dict(type="list", elements="dict", options=ITEM_OPTIONS),
         ),
+        required_one_of=[["name", "applications"]],
+        mutually_exclusive=[["applications", option] for option in
+                            ("name", "implementation", "prowlarr_url", "base_url", "app_api_key", "tags")],
         supports_check_mode=True,
     )
     try:

@@ -29,7 +29,8 @@ class LoopbackDouble(object):
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
-    def start(self):
+    def start(self, host="127.0.0.1", port=0):
+        """Serve on ``host``:``port`` (default: a free loopback port) in a background thread."""
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,7 +64,7 @@ class LoopbackDouble(object):
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self

@@ -39,6 +39,11 @@ A real, threaded HTTP server on loopback that behaves like the app where the wir
   every exchange is kept for contract tests (``GET /__double__/exchanges``), and ``POST /__double__/control``
   sets ``unreachable_hosts``, ``starting`` (503 count) and ``check_paths`` (root folder / mapping local
   paths must exist on this machine). The ``/__double__`` routes need no key and are not counted.
+- ``GET qualityprofile`` lists a fresh install's profiles (Any, SD, HD-720p, HD-1080p, ...), read-only, for
+  Overseerr's connection test.
+- Container mode keeps what the app holds (providers, root folders, mappings, media management) in
+  ``/config/servarr-double.json``, written after every successful change, so that a recreated container
+  (a new image tag) still has it, as the apps keep their database in /config.
 
 Run: ``python3 tests/doubles/servarr.py --app sonarr --port 8989 --api-key KEY [--url-base /sonarr]``.
 
@@ -58,6 +63,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import sys
 import threading
 from collections import Counter
@@ -81,6 +87,11 @@ KNOWN_DELTAS = {
     # Prowlarr serializes `enable` (derived from syncLevel) although the spec hides it.
     "ApplicationResource": {"enable": {"type": "boolean"}},
 }
+
+# Quality profiles of a fresh install (GET qualityprofile; not writable here).
+PROFILES = {"sonarr": ("Any", "SD", "HD-720p", "HD-1080p", "Ultra-HD", "HD - 720p/1080p"),
+            "radarr": ("Any", "SD", "HD-720p", "HD-1080p", "Ultra-HD", "HD - 720p/1080p"),
+            "lidarr": ("Any", "Lossless", "Standard"), "readarr": ("eBook", "Spoken")}
 
 PROVIDER_KINDS = {
     "sonarr": ("downloadclient",), "radarr": ("downloadclient",), "lidarr": ("downloadclient",),
@@ -365,7 +376,7 @@ def load_contract(path):
 class ServarrState(object):
     """Everything one app holds; all mutation happens under ``lock``."""
 
-    def __init__(self, app, api_key, url_base="", contracts_dir=None, starting=0, check_paths=True):
+    def __init__(self, app, api_key, url_base="", contracts_dir=None, starting=0, check_paths=True, state_file=None):
         if app not in APPS:
             raise ValueError("unknown app %r" % app)
         self.app = app
@@ -392,6 +403,34 @@ class ServarrState(object):
         self.next_id = Counter()
         self.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.authentication = "forms"
+        self.state_file = state_file
+        self.load()
+
+    # ---- persistence (container mode: the apps keep everything in their database under /config)
+    def load(self):
+        if not self.state_file or not os.path.exists(self.state_file):
+            return
+        with open(self.state_file) as handle:
+            saved = json.load(handle)
+        for kind, items in saved.get("store", {}).items():
+            if kind in self.store:
+                self.store[kind] = dict((int(ident), obj) for ident, obj in items.items())
+        if "media" in saved and hasattr(self, "media"):
+            self.media = saved["media"]
+        self.next_id = Counter(saved.get("next_id", {}))
+
+    def persist(self):
+        """Write what the app holds, atomically, after every change (a restarted container keeps it)."""
+        if not self.state_file:
+            return
+        saved = {"store": self.store, "next_id": dict(self.next_id)}
+        if hasattr(self, "media"):
+            saved["media"] = self.media
+        temporary = self.state_file + ".new"
+        # It holds the download clients' passwords, as the apps' database does: owner only.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            json.dump(saved, handle)
+        os.rename(temporary, self.state_file)
 
     @property
     def api(self):
@@ -714,6 +753,14 @@ class ServarrState(object):
         self.media = new
         return new
 
+    def quality_profiles(self):
+        """The profiles of a fresh install (reference section 1.11), read-only here: what Overseerr's test lists."""
+        names = PROFILES.get(self.app, PROFILES["sonarr"])
+        return [self.shape("QualityProfileResource", {"id": index, "name": name, "upgradeAllowed": False, "cutoff": 1,
+                                                      "items": [], "minFormatScore": 0, "cutoffFormatScore": 0,
+                                                      "formatItems": []})
+                for index, name in enumerate(names, 1)]
+
     def status(self):
         full = {"appName": self.info["name"], "instanceName": self.info["name"], "version": self.info["version"],
                 "buildTime": "2025-01-01T00:00:00Z", "isDebug": False, "isProduction": True, "isAdmin": False,
@@ -782,6 +829,8 @@ class ServarrState(object):
             raise Reply(405, {"message": "Method not allowed"})
         if self.app == "prowlarr":
             raise Reply(404, {"message": "NotFound"})
+        if parts[0] == "qualityprofile" and len(parts) == 1 and method == "GET":
+            return 200, self.quality_profiles()
         if parts[0] == "rootfolder":
             if len(parts) == 1 and method == "GET":
                 return 200, [self.rootfolder_out(o) for o in self.store["rootfolder"].values()]
@@ -903,6 +952,8 @@ def make_handler(state):
             with state.lock:
                 state.stats[key] += 1
                 status, payload = self._answer(path, query, body, parse_error)
+                if self.command in ("POST", "PUT", "DELETE") and 200 <= status < 300:
+                    state.persist()
                 state.exchanges.append({"method": self.command, "path": path, "request": body, "status": status,
                                         "response": payload})
             return self._send(status, payload)
@@ -1107,11 +1158,15 @@ def main(argv=None):
         if not (args.app and args.port and args.api_key):
             parser.error("--app, --port and --api-key are required without --config-dir")
         app, port, api_key, url_base = args.app, args.port, args.api_key, args.url_base
+    # Container mode keeps what the app holds in /config, as the apps keep their database there.
+    state_file = os.path.join(args.config_dir, "servarr-double.json") if args.config_dir else None
     double = ServarrDouble(app, api_key, port, url_base, host=args.bind, starting=args.starting,
-                           contracts_dir=args.contracts, check_paths=not args.no_check_paths)
+                           contracts_dir=args.contracts, check_paths=not args.no_check_paths, state_file=state_file)
     double.state.authentication = auth
     sys.stdout.write("servarr double: %s on %s\n" % (app, double.url))
     sys.stdout.flush()
+    # As PID 1 in a container, SIGTERM (docker stop) must end the process as it ends the real apps.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         double.httpd.serve_forever()
     except KeyboardInterrupt:

@@ -167,3 +167,45 @@ def test_category_bad_input(qbittorrent, counted):
     assert result["failed"] is True and "needs download_path" in result["msg"] and writes == 0
     result = counted("qbittorrent_category", **dict(qbittorrent.args(name="tv"), wait_timeout="soon"))[0]
     assert result["failed"] is True and "wait_timeout" in result["msg"]
+
+
+def test_categories_list_one_read_four_steps_and_input_checked_before_any_write(qbittorrent, counted):
+    root = qbittorrent.root + "/torrents/"
+    wanted = [{"name": n, "save_path": root + n} for n in ("tv", "movies", "music")]
+    args = qbittorrent.args(categories=wanted)
+
+    checked, _r, writes = counted("qbittorrent_category", check_mode=True, **args)
+    assert checked["changed"] is True and writes == 0
+    assert [c["changes"] for c in checked["categories"]] == [["created"]] * 3
+
+    real, reads, writes = counted("qbittorrent_category", **args)
+    assert real["changed"] is True and writes == 3
+    record_bench("qbittorrent_category x3", "change", reads, writes, "qbittorrent-nox (real)")
+    assert dict((n, c["savePath"]) for n, c in qbittorrent.api.categories().items()) == \
+        dict((c["name"], c["save_path"]) for c in wanted)
+
+    assert counted("qbittorrent_category", check_mode=True, **args)[0]["changed"] is False
+    again, reads, writes = counted("qbittorrent_category", **args)
+    assert again["changed"] is False and writes == 0
+    # One login and one read of the categories for all three.
+    assert reads <= 2
+    record_bench("qbittorrent_category x3", "noop", reads, writes, "qbittorrent-nox (real)")
+
+    # Drift on one: only that one is edited; its diff is keyed by name.
+    qbittorrent.api.edit_category("movies", "/elsewhere")
+    fixed, _r, writes = counted("qbittorrent_category", **args)
+    assert fixed["changed"] is True and writes == 1
+    assert [c["name"] for c in fixed["categories"] if c["changed"]] == ["movies"]
+    assert fixed["diff"]["before"]["movies"]["save_path"] == "/elsewhere"
+
+    # A bad item fails before anything is written, the good ones included.
+    bad = qbittorrent.args(categories=[{"name": "books", "save_path": root + "books"}, {"name": "/bad/"}])
+    result, _r, writes = counted("qbittorrent_category", **bad)
+    assert result["failed"] is True and "invalid name" in result["msg"] and writes == 0
+    assert "books" not in qbittorrent.api.categories()
+    twice = qbittorrent.args(categories=[{"name": "tv"}, {"name": "tv", "state": "absent"}])
+    result, _r, writes = counted("qbittorrent_category", **twice)
+    assert result["failed"] is True and "more than once" in result["msg"] and writes == 0
+    # Single-item options and the list do not mix.
+    result, _r, _w = counted("qbittorrent_category", **dict(args, name="tv"))
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
