@@ -15,12 +15,15 @@ import time
 
 import yaml
 
-SERVICES = ["bazarr", "nzbget", "overseerr", "prowlarr", "qbittorrent", "radarr", "redis", "sonarr"]
+SERVICES = ["alertmanager", "authelia", "bazarr", "node-exporter", "nzbget", "overseerr", "prometheus", "prowlarr",
+            "proxy", "qbittorrent", "radarr", "redis", "sonarr"]
 ARRS = {"sonarr": ("v3", 8989, "Sonarr"), "radarr": ("v3", 7878, "Radarr"), "prowlarr": ("v1", 9696, "Prowlarr")}
 USER_ENV = ["bazarr", "nzbget", "overseerr", "prowlarr", "qbittorrent", "radarr", "sonarr"]
 CATEGORIES = ["tv", "movies", "music", "books", "audiobooks"]
 # (container port/protocol) a container may publish on all addresses: the catalog's `publish` entries.
-PUBLIC = {("qbittorrent", "6881/tcp"), ("qbittorrent", "6881/udp")}
+PUBLIC = {("qbittorrent", "6881/tcp"), ("qbittorrent", "6881/udp"), ("proxy", "80/tcp"), ("proxy", "443/tcp")}
+# Containers with a read-only root filesystem (catalog read_only: true).
+READ_ONLY = ["alertmanager", "node-exporter", "prometheus", "redis"]
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import (  # noqa: F401  pylint: disable=unused-import
-    ARRS, CATEGORIES, EPHEMERAL, PUBLIC, SERVICES, USER_ENV, all_secrets, containers, converge, http, inspect,
+    ARRS, CATEGORIES, EPHEMERAL, PUBLIC, READ_ONLY, SERVICES, USER_ENV, all_secrets, containers, converge, http, inspect,
     scenario_vars, secret, wait_healthy)
 
 
@@ -55,7 +55,7 @@ def test_container_hardening(host, name):
         assert host.check_output("ps -o uid= -p %d" % pid).strip() == "2000"
     else:
         assert "PUID" not in env
-    assert hostcfg["ReadonlyRootfs"] is (name == "redis")
+    assert hostcfg["ReadonlyRootfs"] is (name in READ_ONLY)
 
 
 def test_no_host_port_but_the_allowed_ones(host):
@@ -75,7 +75,7 @@ def test_no_host_port_but_the_allowed_ones(host):
         if address not in ("127.0.0.1", "[::1]"):
             public.add(port)
     print(sockets)
-    assert public == {"6881"}
+    assert public == {"6881", "80", "443"}
 
 
 @pytest.mark.parametrize("app", sorted(ARRS))

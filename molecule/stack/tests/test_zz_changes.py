@@ -55,7 +55,8 @@ def test_removing_a_service_removes_its_container_and_keeps_its_appdata(host, bu
     after = containers(host)
     assert "prowlarr" not in after
     assert sorted(after) == sorted(n for n in SERVICES if n != "prowlarr")
-    assert all(after[n] == before[n] for n in after), "other containers were touched"
+    # Authelia restarts: its access rules lost prowlarr's site (nginx only reloads, its container stays).
+    assert all(after[n] == before[n] for n in after if n != "authelia"), "other containers were touched"
     assert host.file("/opt/monsterr/prowlarr/config.xml").exists
     assert host.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9696/ping").stdout != "200"
     assert changed >= 1
