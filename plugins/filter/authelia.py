@@ -15,8 +15,10 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping, Sequence
+from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
+
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
 
 try:
     from passlib.hash import argon2 as _argon2
@@ -37,14 +39,6 @@ SIGNED_IN = ("one_factor", "two_factor")
 # Authelia's defaults (internal/configuration/schema/authentication.go DefaultPasswordConfig).
 DEFAULT_HASH = {"memory": 65536, "iterations": 3, "parallelism": 4, "key_length": 32, "salt_length": 16}
 _DIGEST_RE = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$")
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, Sequence) and not isinstance(value, string_types):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _resource(path):

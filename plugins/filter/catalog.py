@@ -14,8 +14,10 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping, Sequence
+from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
+
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
 
 # Every field a catalog entry may carry; an override with any other key is a typo.
 FIELDS = frozenset([
@@ -28,16 +30,6 @@ POLICIES = ("two_factor", "one_factor", "bypass", "none")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
-
-
-def _plain(value):
-    """Plain dicts and lists, every value templated: Ansible hands filters lazy containers, which must
-    be read item by item (copy.deepcopy of them fails inside ansible-core 2.19's templar)."""
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, Sequence) and not isinstance(value, string_types):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _merge(base, override):

@@ -14,8 +14,9 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping, Sequence
 from ansible.module_utils.six import string_types
+
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
 
 PROTECTED = ("one_factor", "two_factor", "bypass")     # policies that go through Authelia's auth_request
 POLICIES = PROTECTED + ("none",)
@@ -26,14 +27,6 @@ _URL_RE = re.compile(r"^https?://[A-Za-z0-9._-]+(:[0-9]{1,5})?/?$")
 _SIZE_RE = re.compile(r"^[0-9]+[kKmMgG]?$")
 # A frame-ancestors source: a keyword or a scheme/host source, nothing that could close the header.
 _SOURCE_RE = re.compile(r"^('self'|'none'|[A-Za-z][A-Za-z0-9+.-]*:|(https?://)?(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, Sequence) and not isinstance(value, string_types):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _find(resolved, name):

@@ -18,19 +18,13 @@ import hmac
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common._collections_compat import Mapping, Sequence
+from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
+
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
 
 _DURATION_RE = re.compile(r"^([0-9]+(ns|us|ms|s|m|h))+$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, Sequence) and not isinstance(value, string_types):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _escape(value):

@@ -20,8 +20,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common._collections_compat import Mapping, Sequence
+from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
+
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 MEDIA_APPS = ("sonarr", "radarr", "lidarr", "readarr")
@@ -33,14 +35,6 @@ CATEGORY_FIELD = {"sonarr": "tvCategory", "radarr": "movieCategory", "lidarr": "
 NAMED_ROOT_FOLDERS = ("lidarr", "readarr")
 # The apps Bazarr and Overseerr link to.
 LINKED_APPS = ("sonarr", "radarr")
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, Sequence) and not isinstance(value, string_types):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _api(entry):

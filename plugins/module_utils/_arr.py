@@ -40,6 +40,14 @@ class ArrInputError(Exception):
     """Bad input found before anything was written: the message names the item and what to do."""
 
 
+def single_item_options(item_options, key):
+    """A list module's options for one item at the top level: the list item's options with ``key`` (which
+    identifies the item) no longer required, since list mode leaves it out."""
+    options = dict(item_options)
+    options[key] = dict(item_options[key], required=False)
+    return options
+
+
 def arr_argument_spec(apps=ARR_APPS, **extra):
     """The options every Servarr module shares (documented by the monsterr.mediaserver._arr fragment)."""
     apps = list(apps)

@@ -235,7 +235,7 @@ download_clients:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
     UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
-    protect, write_planned)
+    protect, single_item_options, write_planned)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 
 TOP = (("enable", "enable"), ("priority", "priority"), ("remove_completed_downloads", "removeCompletedDownloads"),
@@ -296,16 +296,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=arr_argument_spec(
-            name=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            implementation=dict(type="str"),
-            enable=dict(type="bool", default=True),
-            priority=dict(type="int"),
-            remove_completed_downloads=dict(type="bool"),
-            remove_failed_downloads=dict(type="bool"),
-            categories=dict(type="list", elements="dict"),
-            tags=dict(type="list", elements="int"),
-            fields=dict(type="dict", default={}),
+            **single_item_options(ITEM_OPTIONS, "name"),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
             download_clients=dict(type="list", elements="dict", options=ITEM_OPTIONS),

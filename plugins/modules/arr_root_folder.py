@@ -172,7 +172,7 @@ root_folders:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
     MEDIA_APPS, ArrClient, ArrInputError, arr_argument_spec, batch_result, duplicates, fail_message, strip_trailing,
-    write_planned)
+    single_item_options, write_planned)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import changes, merge
 
@@ -284,14 +284,7 @@ def main():
     module = AnsibleModule(
         argument_spec=arr_argument_spec(
             apps=MEDIA_APPS,
-            path=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            name=dict(type="str"),
-            default_quality_profile_id=dict(type="int"),
-            default_metadata_profile_id=dict(type="int"),
-            default_monitor_option=dict(type="str", choices=["all", "future", "missing", "existing", "latest", "first", "none", "unknown"]),
-            default_new_item_monitor_option=dict(type="str", choices=["all", "none", "new"]),
-            default_tags=dict(type="list", elements="int"),
+            **single_item_options(ITEM_OPTIONS, "path"),
             root_folders=dict(type="list", elements="dict", options=ITEM_OPTIONS),
         ),
         required_one_of=[["path", "root_folders"]],

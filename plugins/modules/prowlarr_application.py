@@ -190,7 +190,7 @@ changes:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
     UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
-    protect, write_planned)
+    protect, single_item_options, write_planned)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 
 
@@ -260,15 +260,7 @@ def main():
     module = AnsibleModule(
         argument_spec=arr_argument_spec(
             apps=("prowlarr",),
-            name=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            implementation=dict(type="str"),
-            sync_level=dict(type="str", default="fullSync", choices=["disabled", "addOnly", "fullSync"]),
-            prowlarr_url=dict(type="str"),
-            base_url=dict(type="str"),
-            app_api_key=dict(type="str", no_log=True),
-            fields=dict(type="dict", default={}),
-            tags=dict(type="list", elements="int"),
+            **single_item_options(ITEM_OPTIONS, "name"),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
             applications=dict(type="list", elements="dict", options=ITEM_OPTIONS),
