@@ -15,6 +15,7 @@ __metaclass__ = type
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -63,7 +64,8 @@ def stack_secret_specs(resolved):
                 continue
             specs.append({
                 "service": entry["name"], "name": name, "term": "%s/%s" % (entry["name"], name),
-                "format": spec["generate"], "variable": vault_variable(entry["name"], name),
+                "format": spec["generate"], "pattern": spec.get("pattern") or "",
+                "variable": vault_variable(entry["name"], name),
                 "env": spec.get("env") or "", "placeholder": secret_variable(entry["name"], name),
             })
     return specs
@@ -113,11 +115,40 @@ def _ports(entry, options):
     return out
 
 
-def _common(options):
+def stack_addresses(resolved, subnet):
+    """{service: IPv4 address} of the services with a fixed ``address`` (host number) inside subnet.
+
+    Empty when subnet is empty (no fixed subnet: no fixed addresses either)."""
+    if not subnet:
+        return {}
+    try:
+        network = ipaddress.ip_network(u"%s" % subnet, strict=True)
+    except ValueError as exc:
+        raise AnsibleFilterError("stack_subnet = %r is not an IPv4 network (%s). Fix: e.g. 10.223.0.0/24" % (subnet, exc))
+    out = {}
+    for entry in resolved or []:
+        number = entry.get("address")
+        if number in (None, ""):
+            continue
+        try:
+            address = network.network_address + int(number)
+        except (TypeError, ValueError, ipaddress.AddressValueError):
+            address = None
+        if address is None or address not in network or address in (network.network_address, network.broadcast_address,
+                                                                     network.network_address + 1):
+            raise AnsibleFilterError("%s address = %r is not a host number inside stack_subnet %s (2 .. %d; 1 is the "
+                                     "gateway). Fix: catalog_overrides.%s.address, or a larger stack_subnet"
+                                     % (entry["name"], number, subnet, network.num_addresses - 2, entry["name"]))
+        out[entry["name"]] = "%s" % address
+    return out
+
+
+def _common(options, address=None):
+    network = options.get("network", "monsterr")
     out = {
         "restart": options.get("restart", "unless-stopped"),
         "security_opt": ["no-new-privileges:true"],
-        "networks": [options.get("network", "monsterr")],
+        "networks": {network: {"ipv4_address": address}} if address else [network],
     }
     if options.get("log_driver", "json-file"):
         out["logging"] = {"driver": options.get("log_driver", "json-file")}
@@ -127,7 +158,52 @@ def _common(options):
     return out
 
 
-def _environment(entry, options, specs):
+def _link_values(link, entry, target, index, specs, data_target):
+    """The environment one catalog ``links`` item gives entry for one linked app (target), or None when the app
+    lacks a secret the link needs."""
+    api = target.get("api") or {}
+    url = (target.get("internal_url") or "") + (api.get("url_base") or "")
+    out = {}
+    for key, template in sorted((link.get("environment") or {}).items()):
+        name = ("%s" % key).replace("{APP}", ("%s" % (api.get("app") or target["name"])).upper()).replace(
+            "{INDEX}", "%d" % index)
+        value = "%s" % template
+        for secret in re.findall(r"\{secret:([a-z0-9_]+)\}", value):
+            found = [s for s in specs if s["service"] == target["name"] and s["name"] == secret]
+            if not found:
+                return None
+            value = value.replace("{secret:%s}" % secret, "${%s}" % found[0]["placeholder"])
+        value = value.replace("{url}", _escape(url)).replace("{data}", _escape(data_target))
+        out[name] = value
+    return out
+
+
+def stack_links(entry, resolved, specs, data_root="/data"):
+    """(environment, [linked service names]) of entry's catalog ``links``: one group of variables per enabled app
+    of the link's kind and apps, numbered per app from 0 in name order."""
+    env, linked = {}, []
+    data_target = next((v["target"] for v in entry.get("volumes") or []
+                        if "%s" % v.get("source", "").rstrip("/") == ("%s" % data_root).rstrip("/")), "/data")
+    for link in entry.get("links") or []:
+        apps = list(link.get("apps") or [])
+        counters = {}
+        for target in sorted(resolved or [], key=lambda e: e["name"]):
+            api = target.get("api") or {}
+            if target["name"] == entry["name"] or api.get("kind") != link.get("kind"):
+                continue
+            app = api.get("app") or target["name"]
+            if apps and app not in apps:
+                continue
+            values = _link_values(link, entry, target, counters.get(app, 0), specs, data_target)
+            if values is None:
+                continue
+            counters[app] = counters.get(app, 0) + 1
+            env.update(values)
+            linked.append(target["name"])
+    return env, linked
+
+
+def _environment(entry, options, specs, resolved=None, addresses=None):
     env = {}
     if entry.get("user_env"):
         env.update({"PUID": _str(options["puid"]), "PGID": _str(options["pgid"]), "TZ": options["timezone"],
@@ -137,14 +213,20 @@ def _environment(entry, options, specs):
     for spec in specs:
         if spec["service"] == entry["name"] and spec["env"]:
             env[spec["env"]] = "${%s}" % spec["placeholder"]
+    # The fixed address of another service (e.g. the proxy Grafana trusts); 127.0.0.1 (nobody from outside the
+    # container) when that service has none, so a trust list never falls open.
+    for key, service in sorted((entry.get("address_env") or {}).items()):
+        env[key] = (addresses or {}).get(service) or "127.0.0.1"
+    links, _ = stack_links(entry, resolved or [], specs, options.get("data_root", "/data"))
+    env.update(links)
     return env
 
 
 def stack_compose(resolved, options):
     """The compose project (a dict for to_nice_yaml) of the resolved services.
 
-    options: project, network, puid, pgid, timezone, umask, restart, log_driver, log_max_size, log_max_file,
-    healthcheck_interval/timeout/retries/start_period/start_interval, start_interval_supported, host_ip.
+    options: project, network, subnet, data_root, puid, pgid, timezone, umask, restart, log_driver, log_max_size,
+    log_max_file, healthcheck_interval/timeout/retries/start_period/start_interval, start_interval_supported, host_ip.
     Secrets appear only as ${VARIABLE} references to the project's .env (see stack_secret_specs).
     """
     if not isinstance(options, Mapping):
@@ -154,14 +236,15 @@ def stack_compose(resolved, options):
     specs = stack_secret_specs(resolved)
     enabled = set(e["name"] for e in resolved)
     healthy = set(e["name"] for e in resolved if (e.get("healthcheck") or {}).get("test"))
+    addresses = stack_addresses(resolved, options.get("subnet") or "")
     services = {}
     for entry in resolved:
         name = entry["name"]
         service = {"image": entry["image"], "container_name": name}
-        service.update(_common(options))
+        service.update(_common(options, addresses.get(name)))
         if entry.get("command"):
             service["command"] = _escape([_str(c) for c in entry["command"]])
-        environment = _environment(entry, options, specs)
+        environment = _environment(entry, options, specs, resolved, addresses)
         if environment:
             service["environment"] = environment
         volumes = _volumes(entry)
@@ -183,8 +266,9 @@ def stack_compose(resolved, options):
             service["tmpfs"] = list(entry["tmpfs"])
         if entry.get("capabilities"):
             service["cap_add"] = list(entry["capabilities"])
+        _, linked = stack_links(entry, resolved, specs, options.get("data_root", "/data"))
         depends = dict((dep, {"condition": "service_healthy" if dep in healthy else "service_started"})
-                       for dep in entry.get("depends_on") or [] if dep in enabled)
+                       for dep in list(entry.get("depends_on") or []) + linked if dep in enabled)
         if depends:
             service["depends_on"] = depends
         services[name] = service
@@ -204,8 +288,10 @@ def stack_compose(resolved, options):
             sidecar["depends_on"] = {name: {"condition": "service_started"}}
             services[sidecar["container_name"]] = sidecar
     network = options.get("network", "monsterr")
-    return {"name": options.get("project", "monsterr"), "services": services,
-            "networks": {network: {"name": network, "driver": "bridge"}}}
+    definition = {"name": network, "driver": "bridge"}
+    if options.get("subnet"):
+        definition["ipam"] = {"config": [{"subnet": "%s" % options["subnet"]}]}
+    return {"name": options.get("project", "monsterr"), "services": services, "networks": {network: definition}}
 
 
 def stack_env_file(specs, secrets):
@@ -303,6 +389,7 @@ class FilterModule(object):
             "stack_secret_specs": stack_secret_specs,
             "stack_secrets_dict": stack_secrets_dict,
             "stack_compose": stack_compose,
+            "stack_addresses": stack_addresses,
             "stack_env_file": stack_env_file,
             "stack_seeds": stack_seeds,
             "stack_directory_overrides": stack_directory_overrides,
