@@ -3,7 +3,9 @@
 #   - .venv with the pinned tools of requirements.txt
 #   - the Galaxy collections, unpacked from the pinned `ansible` wheel on PyPI (Galaxy may be unreachable)
 #   - an offline stand-in for ansible-test's pip bootstrap download
-#   - the Debian packages the tests use (docker.io, debootstrap, shellcheck, bc, qbittorrent-nox, nzbget)
+#   - the Debian packages the tests use (docker.io, debootstrap, shellcheck, bc, qbittorrent-nox, nzbget, ...)
+#   - the upstream contract documents the tests check against (tests/fixtures/contracts/MANIFEST.tsv), into
+#     .cache/contracts: from the mirror directory $MONSTERR_CONTRACTS when set, else from their pinned URLs
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -19,8 +21,11 @@ PY=${PYTHON:-python3}
 mkdir -p "$CACHE"
 # docker.io, debootstrap: Molecule and the demo; qbittorrent-nox, nzbget: the wiring modules run against
 # the real programs in tests/integration; nginx-light: nginx -t and a real nginx in the proxy tests;
-# prometheus, prometheus-alertmanager: promtool and amtool check what the monitoring role renders.
-apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget nginx-light prometheus prometheus-alertmanager
+# prometheus, prometheus-alertmanager: promtool and amtool check what the monitoring role renders;
+# fail2ban: fail2ban-regex and Debian's filters read the proxy's logs (the package's service is not used by
+# the tests); curl, openssl: the proxy tests' client and test certificates.
+apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget nginx-light prometheus prometheus-alertmanager \
+  fail2ban curl openssl
 
 req_hash=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
 if [ "$(cat "$VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]; then
@@ -64,5 +69,12 @@ subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-q'] + args)
 if '--no-setuptools' in argv:
     subprocess.call([sys.executable, '-m', 'pip', 'uninstall', '-y', '-q', 'setuptools'])
 PY
+
+# The upstream documents the tests check against (OpenAPI specs, Authelia's schemas): sha256-checked into
+# .cache/contracts. A document that cannot be had fails setup (after everything else is done), listing each
+# one with its URL and the reason.
+if ! "$PY" "$ROOT/tests/contracts.py" fetch --cache "$CACHE/contracts"; then
+  die "setup incomplete: contract documents missing (listed above); set MONSTERR_CONTRACTS=<mirror dir> or allow access to their URLs, then run 'make setup' again"
+fi
 
 log "setup done: activate with '. .venv/bin/activate' (ansible.cfg already points at the collections)"

@@ -11,7 +11,8 @@ A real, threaded HTTP server on loopback that behaves like the app where the wir
   without it or with a wrong key, even for ``/schema`` and even while starting (§1.2, §1.3).
   A request without the URL base gets 307 to the prefixed path (§1.1).
 - An optional starting-up phase: the first N requests answer 503 (§1.3).
-- ``/<kind>/schema`` comes from ../shared/contracts/fixtures/*.synth.json: Sonarr and Radarr download
+- ``/<kind>/schema`` comes from the project's synthesized fixtures (tests/fixtures/contracts/synthesized/*.synth.json,
+  provenance in SOURCES.md there): Sonarr and Radarr download
   clients, Prowlarr applications. DERIVED here (no upstream fixture exists): Lidarr and Readarr download
   clients from the Sonarr one, renaming the category/priority fields per §1.8 (Lidarr music*, Readarr
   musicCategory + recentTvPriority/olderTvPriority, no qBittorrent apiKey outside Sonarr); Prowlarr
@@ -29,7 +30,8 @@ A real, threaded HTTP server on loopback that behaves like the app where the wir
   fail. Sonarr/Radarr/Lidarr: POST tests when enabled (forceSave does not help), PUT tests only a changed,
   enabled provider and not with forceSave. Prowlarr/Readarr: PUT without forceSave tests every time.
 - POST 201, PUT 202, DELETE 200 (``{}`` for providers, empty for the others).
-- Request bodies are checked against the upstream OpenAPI document (../shared/contracts/openapi) with a
+- Request bodies are checked against the upstream OpenAPI document (openapi/<app>-v<n>.json of
+  tests/fixtures/contracts/MANIFEST.tsv, which ``make setup`` puts in .cache/contracts; tests/contracts.py) with a
   small built-in validator (OpenAPI 3 subset: $ref, type, nullable, enum, properties,
   additionalProperties, items, uniqueItems, int32 range); a body the contract rejects gets 400.
   Deliberately stricter than the app on unknown top-level keys (the app ignores them): a module that
@@ -60,6 +62,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import copy
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -99,12 +102,33 @@ PROVIDER_KINDS = {
 }
 
 
-def default_contracts_dir():
-    env = os.environ.get("MONSTERR_CONTRACTS")
-    if env:
-        return env
-    here = os.path.dirname(os.path.realpath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "contracts"))
+_PROJECT_CONTRACTS = []
+
+
+def project_contracts():
+    """tests/contracts.py, the one place that knows where the project keeps its contract documents (loaded by path:
+    this file also runs as a script)."""
+    if not _PROJECT_CONTRACTS:
+        path = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "contracts.py")
+        if not os.path.exists(path):
+            raise ValueError("no %s beside this copy of the double: pass --contracts DIR (openapi/ and fixtures/)" % path)
+        spec = importlib.util.spec_from_file_location("monsterr_test_contracts", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _PROJECT_CONTRACTS.append(module)
+    return _PROJECT_CONTRACTS[0]
+
+
+def contract_files(app, contracts_dir=None):
+    """(the app's OpenAPI document, a function from a fixture's name to its path). Without contracts_dir: the
+    project's locations (the cache `make setup` fills, the synthesized fixtures in the repository), checked by
+    tests/contracts.py, which names the fix when one is missing. With it: a directory in the layout of a contracts
+    mirror, openapi/<spec> and fixtures/<name> (what tests/images/servarr/stage.sh stages for the image)."""
+    if contracts_dir:
+        return (os.path.join(contracts_dir, "openapi", SPEC_FILES[app]),
+                lambda name: os.path.join(contracts_dir, "fixtures", name))
+    contracts = project_contracts()
+    return contracts.document("openapi/" + SPEC_FILES[app]), contracts.fixture
 
 
 # ------------------------------------------------------------------------------------------------
@@ -313,11 +337,9 @@ def prowlarr_indexer_schema():
     ]
 
 
-def load_schemas(app, contracts_dir):
-    fixtures = os.path.join(contracts_dir, "fixtures")
-
+def load_schemas(app, fixture_path):
     def read(name):
-        with open(os.path.join(fixtures, name)) as handle:
+        with open(fixture_path(name)) as handle:
             return json.load(handle)
 
     sonarr = read("sonarr-v3-downloadclient-schema.synth.json")
@@ -383,12 +405,12 @@ class ServarrState(object):
         self.info = APPS[app]
         self.api_key = api_key
         self.url_base = ("/" + url_base.strip("/")) if url_base and url_base.strip("/") else ""
-        self.contracts_dir = contracts_dir or default_contracts_dir()
-        self.contract = load_contract(os.path.join(self.contracts_dir, "openapi", SPEC_FILES[app]))
+        spec_path, fixture_path = contract_files(app, contracts_dir)
+        self.contract = load_contract(spec_path)
         resources = {"downloadclient": "DownloadClientResource", "applications": "ApplicationResource",
                      "indexer": "IndexerResource"}
         self.schemas = dict((kind, [self.shape_provider(resources[kind], t) for t in templates])
-                            for kind, templates in load_schemas(app, self.contracts_dir).items())
+                            for kind, templates in load_schemas(app, fixture_path).items())
         self.lock = threading.RLock()
         self.starting = starting
         self.check_paths = check_paths
@@ -1138,7 +1160,8 @@ def main(argv=None):
     parser.add_argument("--config-dir", help="container mode: settings from <APP>__* variables and config.xml here")
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--starting", type=int, default=0, help="answer 503 to the first N requests")
-    parser.add_argument("--contracts", default=default_contracts_dir(), help="the shared contracts directory")
+    parser.add_argument("--contracts", help="a directory holding openapi/<spec> and fixtures/<name> (default: the "
+                        "project's, through tests/contracts.py)")
     parser.add_argument("--no-check-paths", action="store_true", help="accept root folder/mapping paths that do not exist here")
     args = parser.parse_args(argv)
     auth = "forms"

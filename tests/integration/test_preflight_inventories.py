@@ -47,7 +47,8 @@ def _docker_works():
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.docker,
-    pytest.mark.skipif(not _docker_works(), reason="`docker info` fails: these tests need a running Docker engine"),
+    pytest.mark.needs(_docker_works(), "`docker info` fails: these tests need a running Docker engine: run `make setup` "
+                                       "(apt-get install docker.io) and `bash scripts/ensure-docker.sh`"),
 ]
 
 

@@ -16,10 +16,9 @@ import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
+import argon2
 import pytest
-
-argon2 = pytest.importorskip("argon2")
-yaml = pytest.importorskip("yaml")
+import yaml
 
 PATH = os.path.join(os.path.dirname(__file__), "..", "doubles", "authelia.py")
 SPEC = importlib.util.spec_from_file_location("authelia_double", PATH)

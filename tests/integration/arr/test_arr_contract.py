@@ -13,13 +13,13 @@ __metaclass__ = type
 
 import copy
 import json
-import os
 
 import jsonschema
 import pytest
 
 from ansible_collections.monsterr.mediaserver.tests.doubles.arr_harness import api, conn, run_module
-from ansible_collections.monsterr.mediaserver.tests.doubles.servarr import KNOWN_DELTAS, SPEC_FILES, Contract, default_contracts_dir
+from ansible_collections.monsterr.mediaserver.tests.contracts import document
+from ansible_collections.monsterr.mediaserver.tests.doubles.servarr import KNOWN_DELTAS, SPEC_FILES, Contract
 
 CATEGORY = {"sonarr": "tvCategory", "radarr": "movieCategory", "lidarr": "musicCategory", "readarr": "musicCategory",
             "prowlarr": "category"}
@@ -92,7 +92,7 @@ def exercise(servarr, capsys, app, tmp):
 
 @pytest.mark.parametrize("app", sorted(SPEC_FILES))
 def test_every_exchanged_body_matches_the_upstream_contract(servarr, capsys, tmp_path, app):
-    with open(os.path.join(default_contracts_dir(), "openapi", SPEC_FILES[app])) as handle:
+    with open(document("openapi/" + SPEC_FILES[app])) as handle:
         spec = json.load(handle)
     contract = Contract(spec)
     exchanges = exercise(servarr, capsys, app, str(tmp_path))

@@ -2,16 +2,18 @@
 # Copyright: monsterr.mediaserver developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The authelia layer's configuration.yml and users_database.yml, rendered by the real catalog and authelia
-roles, validated against Authelia's own JSON schemas (../shared/contracts/authelia, v4.39.20) plus the runtime
-rules the schemas do not carry (contracts/authelia/SOURCES.md): secrets present and long enough, one notifier,
-the cookie's portal URL https and inside its domain. Also: argon2id digests that verify and stay put across
-runs, secrets generated once, nothing secret in the output, every bad setting reported at once.
+roles, validated against Authelia's own JSON schemas (v4.39.20: authelia/*.json in tests/fixtures/contracts/MANIFEST.tsv,
+fetched by `make setup`) plus the runtime rules the schemas do not carry (tests/fixtures/contracts/SOURCES.md):
+secrets present and long enough, one notifier, the cookie's portal URL https and inside its domain. Also: argon2id
+digests that verify and stay put across runs, secrets generated once, nothing secret in the output, every bad
+setting reported at once.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import glob
 import json
 import os
@@ -25,10 +27,10 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ansible_collections.monsterr.mediaserver.plugins.filter.catalog import catalog_resolve
+from ansible_collections.monsterr.mediaserver.tests.contracts import document
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbook.yml")
-CONTRACTS = os.environ.get("MONSTERR_CONTRACTS", os.path.join(ROOT, "..", "shared", "contracts", "authelia"))
 DOMAIN = "example.test"
 ENABLED = ["proxy", "authelia", "redis", "homepage", "plex", "sonarr", "radarr", "prowlarr", "bazarr", "qbittorrent",
            "overseerr", "prometheus", "node-exporter", "cadvisor", "grafana", "calibre-web"]
@@ -48,9 +50,7 @@ except Exception:  # noqa: BLE001 - any missing backend
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not os.path.exists(os.path.join(CONTRACTS, "configuration.json")),
-                       reason="needs Authelia's schemas in %s" % CONTRACTS),
-    pytest.mark.skipif(not HAS_ARGON2, reason="needs argon2-cffi on the controller (requirements.txt)"),
+    pytest.mark.needs(HAS_ARGON2, "passlib's argon2 backend (argon2-cffi, requirements.txt) is missing: run `make setup`"),
 ]
 
 
@@ -59,13 +59,11 @@ def _tool(name):
     return local if os.path.exists(local) else shutil.which(name)
 
 
+@functools.lru_cache(maxsize=None)
 def _schema(name):
-    with open(os.path.join(CONTRACTS, name)) as handle:
+    """Authelia's schema (configuration.json or user-database.json); fails naming `make setup` when it is missing."""
+    with open(document("authelia/" + name)) as handle:
         return Draft202012Validator(json.load(handle), format_checker=FormatChecker())
-
-
-CONFIG_SCHEMA = _schema("configuration.json") if os.path.exists(os.path.join(CONTRACTS, "configuration.json")) else None
-USERS_SCHEMA = _schema("user-database.json") if os.path.exists(os.path.join(CONTRACTS, "user-database.json")) else None
 
 
 def _errors(validator, data):
@@ -122,11 +120,11 @@ def _shipped():
 # --- the contract --------------------------------------------------------------------------------------------
 
 def test_configuration_validates_against_authelias_schema(rendered):
-    assert _errors(CONFIG_SCHEMA, rendered["config"]) == []
+    assert _errors(_schema("configuration.json"), rendered["config"]) == []
 
 
 def test_user_database_validates_against_authelias_schema(rendered):
-    assert _errors(USERS_SCHEMA, rendered["users"]) == []
+    assert _errors(_schema("user-database.json"), rendered["users"]) == []
 
 
 @pytest.mark.parametrize("breakage, where", [
@@ -140,7 +138,7 @@ def test_user_database_validates_against_authelias_schema(rendered):
 def test_a_broken_configuration_fails_the_schema(rendered, breakage, where):
     broken = json.loads(json.dumps(rendered["config"]))
     breakage(broken)
-    errors = _errors(CONFIG_SCHEMA, broken)
+    errors = _errors(_schema("configuration.json"), broken)
     assert errors and any(e.startswith(where) for e in errors), errors
 
 
@@ -152,7 +150,7 @@ def test_a_broken_configuration_fails_the_schema(rendered, breakage, where):
 def test_a_broken_user_database_fails_the_schema(rendered, breakage):
     broken = json.loads(json.dumps(rendered["users"]))
     breakage(broken)
-    assert _errors(USERS_SCHEMA, broken)
+    assert _errors(_schema("user-database.json"), broken)
 
 
 def test_runtime_rules_the_schema_does_not_check(rendered):

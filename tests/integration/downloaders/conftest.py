@@ -201,7 +201,7 @@ class Qbittorrent(object):
 @pytest.fixture()
 def qbittorrent_factory(tmp_path):
     if not shutil.which("qbittorrent-nox"):
-        pytest.skip("qbittorrent-nox is not installed (apt-get install qbittorrent-nox)")
+        pytest.fail("qbittorrent-nox not found: run `make setup` (apt-get install qbittorrent-nox)", pytrace=False)
     started = []
 
     def start(preferences=None):
@@ -227,7 +227,8 @@ class Nzbget(object):
     def __init__(self, root):
         template = next((p for p in NZBGET_TEMPLATES if os.path.exists(p)), None)
         if template is None:
-            pytest.skip("no nzbget.conf template found in %s" % ", ".join(NZBGET_TEMPLATES))
+            pytest.fail("no nzbget.conf template found in %s: run `make setup` (apt-get install nzbget)"
+                        % ", ".join(NZBGET_TEMPLATES), pytrace=False)
         self.root = root
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -269,7 +270,7 @@ class Nzbget(object):
 @pytest.fixture()
 def nzbget(tmp_path):
     if not shutil.which("nzbget"):
-        pytest.skip("nzbget is not installed (apt-get install nzbget)")
+        pytest.fail("nzbget not found: run `make setup` (apt-get install nzbget)", pytrace=False)
     root = str(tmp_path / "nzbget")
     os.makedirs(root)
     app = Nzbget(root)

@@ -49,7 +49,7 @@ AMTOOL = shutil.which("amtool")
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not PROMTOOL, reason="promtool is not installed (apt-get install prometheus)"),
+    pytest.mark.needs(PROMTOOL, "promtool not found: run `make setup` (apt-get install prometheus)"),
 ]
 
 RECEIVERS = {
@@ -237,7 +237,7 @@ def test_unit_tests_catch_a_changed_threshold(custom_render, tmp_path):
                       "ArrQueueStalled", "CertificateExpiring"}, result.stdout[-3000:]
 
 
-@pytest.mark.skipif(not AMTOOL, reason="amtool is not installed (apt-get install prometheus-alertmanager)")
+@pytest.mark.needs(AMTOOL, "amtool not found: run `make setup` (apt-get install prometheus-alertmanager)")
 def test_amtool_accepts_the_alertmanager_config(default_render):
     path = default_render.path("alertmanager", "config", "alertmanager.yml")
     result = run([AMTOOL, "check-config", path])

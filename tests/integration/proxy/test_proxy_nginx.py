@@ -39,8 +39,9 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(NGINX is None, reason="needs nginx (Debian: apt-get install nginx-light)"),
-    pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("curl") is None, reason="needs openssl and curl"),
+    pytest.mark.needs(NGINX, "nginx not found: run `make setup` (apt-get install nginx-light)"),
+    pytest.mark.needs(shutil.which("openssl") and shutil.which("curl"),
+                      "openssl or curl not found: run `make setup` (apt-get install openssl curl)"),
 ]
 
 # The stock /etc/nginx/nginx.conf of the catalog's image (docker.io/library/nginx), paths moved under the prefix.
@@ -353,7 +354,8 @@ def test_nginx_t_accepts_it_under_debians_nginx_conf(env):
     """Debian's nginx.conf sets ssl_protocols and ssl_prefer_server_ciphers at http level: no duplicates."""
     stock = "/etc/nginx/nginx.conf"
     if not os.path.exists(stock):
-        pytest.skip("no Debian nginx.conf")
+        pytest.fail("%s not found (Debian's nginx.conf, package nginx-common): run `make setup` "
+                    "(apt-get install nginx-light)" % stock, pytrace=False)
     text = open(stock).read()
     text = re.sub(r"^\s*user\s+[^;]+;", "user root;", text, flags=re.M)
     text = re.sub(r"^\s*pid\s+[^;]+;", "pid %s/debian.pid;" % env["base"], text, flags=re.M)
@@ -536,10 +538,12 @@ def test_logs_are_where_fail2ban_reads_them_in_combined_format(env):
     assert any(combined.match(line) for line in lines), lines[-5:]
     fail2ban_regex = os.environ.get("FAIL2BAN_REGEX") or shutil.which("fail2ban-regex")
     filter_file = os.environ.get("FAIL2BAN_FILTER_D", "/etc/fail2ban/filter.d") + "/nginx-botsearch.conf"
-    if fail2ban_regex and os.path.exists(filter_file):
-        proc = subprocess.run([fail2ban_regex, str(access), filter_file], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True)
-        assert re.search(r"Lines: \d+ lines, \d+ ignored, [1-9]\d* matched", proc.stdout), proc.stdout
+    if not (fail2ban_regex and os.path.exists(filter_file)):
+        pytest.fail("fail2ban-regex or %s not found: run `make setup` (apt-get install fail2ban)" % filter_file,
+                    pytrace=False)
+    proc = subprocess.run([fail2ban_regex, str(access), filter_file], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+    assert re.search(r"Lines: \d+ lines, \d+ ignored, [1-9]\d* matched", proc.stdout), proc.stdout
 
 
 def _image_present(image):
@@ -554,7 +558,8 @@ NGINX_IMAGE = os.environ.get("MONSTERR_NGINX_IMAGE", "monsterr-test/nginx:local"
 
 
 @pytest.mark.docker
-@pytest.mark.skipif(not _image_present(NGINX_IMAGE), reason="needs the local nginx image (scripts/build-service-images.sh)")
+@pytest.mark.needs(_image_present(NGINX_IMAGE), "image %s not found: run `bash scripts/build-service-images.sh nginx` "
+                                                "(after `make setup`)" % NGINX_IMAGE)
 def test_production_rendering_passes_nginx_t_in_the_nginx_image(env, tmp_path):
     """The role's defaults (container paths, ports 80/443, Docker's resolver, `http2 on;`, upstream names), in the
     stack's nginx image (Debian 13's nginx, its own nginx.conf) with the test certificate at /etc/letsencrypt."""

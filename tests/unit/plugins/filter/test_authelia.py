@@ -21,7 +21,8 @@ try:
 except Exception:  # noqa: BLE001 - any missing backend
     HAS_ARGON2 = False
 
-needs_argon2 = pytest.mark.skipif(not HAS_ARGON2, reason="needs argon2-cffi (requirements.txt)")
+needs_argon2 = pytest.mark.needs(HAS_ARGON2, "passlib's argon2 backend (argon2-cffi, requirements.txt) is missing: "
+                                               "run `make setup`")
 # Cheap parameters keep the unit tests fast; the integration test uses Authelia's defaults.
 FAST = {"memory": 1024, "iterations": 1, "parallelism": 1, "key_length": 32, "salt_length": 16}
 
@@ -77,9 +78,8 @@ def test_new_parameters_rehash_once():
     assert new != digest and new.startswith("$argon2id$v=19$m=2048,t=1,p=1$")
 
 
+@needs_argon2
 def test_default_parameters_are_authelias():
-    if not HAS_ARGON2:
-        pytest.skip("needs argon2-cffi")
     assert authelia_password_digest("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
