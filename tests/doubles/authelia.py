@@ -35,6 +35,9 @@ internal/authorization/access_control_rule.go, internal/middlewares/authelia_con
 - Sessions honour ``expiration``, ``inactivity`` and ``remember_me``; the user's groups, name and e-mail are
   read from users_database.yml at each check (a removed or disabled user loses the session).
 - Logs in logrus text or json format (``log.format``) to stdout and ``log.file_path``.
+- Listens like the Go server: on the wildcard (``tcp://:9091/``, the default bind here) one dual-stack ``[::]``
+  socket that also takes IPv4 (so a busybox ``wget http://localhost:9091`` that tries ``[::1]`` first reaches it);
+  a specific ``--bind`` address is listened on as given.
 
 Shortcuts (documented, deliberate): sessions live in memory, not in Redis; TOTP registration (identity
 verification by mail, WebAuthn) does not exist: every user has one TOTP device registered whose base32 secret is
@@ -57,6 +60,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -449,9 +453,11 @@ def make_handler(state):
             forwarded = self.headers.get("X-Forwarded-For", "")
             first = forwarded.split(",")[0].strip()
             try:
-                return ipaddress.ip_address(first or self.client_address[0])
+                ip = ipaddress.ip_address(first or self.client_address[0])
             except ValueError:
-                return ipaddress.ip_address(self.client_address[0])
+                ip = ipaddress.ip_address(self.client_address[0])
+            # An IPv4 peer of the dual-stack socket is ::ffff:a.b.c.d; Go reports it as a.b.c.d.
+            return getattr(ip, "ipv4_mapped", None) or ip
 
         def _send(self, status, body=b"", headers=None, content_type="text/plain; charset=utf-8"):
             raw = body.encode() if isinstance(body, str) else body
@@ -695,13 +701,36 @@ def make_metrics_handler(state):
     return Metrics
 
 
-def serve(config, bind="0.0.0.0"):
+class GoListener(ThreadingHTTPServer):
+    """net.Listen("tcp", addr) as Go does it: the wildcard ("", 0.0.0.0, ::) is one dual-stack [::] socket when the
+    kernel has IPv6 (falling back to 0.0.0.0 without it); any other address is listened on as given."""
+
+    def __init__(self, bind, port, handler):
+        wildcard = bind in ("", "0.0.0.0", "::")
+        self.dual = wildcard and socket.has_ipv6
+        if self.dual or ":" in bind:
+            self.address_family = socket.AF_INET6
+        try:
+            ThreadingHTTPServer.__init__(self, ("::" if self.dual else (bind or "0.0.0.0"), port), handler)
+        except OSError:
+            if not self.dual:
+                raise
+            self.dual, self.address_family = False, socket.AF_INET
+            ThreadingHTTPServer.__init__(self, ("0.0.0.0", port), handler)
+
+    def server_bind(self):
+        if self.dual:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        ThreadingHTTPServer.server_bind(self)
+
+
+def serve(config, bind=""):
     """Start the portal (and metrics) servers in threads; returns (state, [servers])."""
     state = State(config)
     state.users.get("")   # load users_database.yml now: a missing file fails the start, as upstream
-    servers = [ThreadingHTTPServer((bind, config.port), make_handler(state))]
+    servers = [GoListener(bind, config.port, make_handler(state))]
     if config.metrics_port:
-        servers.append(ThreadingHTTPServer((bind, config.metrics_port), make_metrics_handler(state)))
+        servers.append(GoListener(bind, config.metrics_port, make_metrics_handler(state)))
     for server in servers:
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -711,7 +740,7 @@ def serve(config, bind="0.0.0.0"):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Authelia 4.39 test double (auth_request, first/second factor)")
     parser.add_argument("--config", default="/config/configuration.yml")
-    parser.add_argument("--bind", default="0.0.0.0")
+    parser.add_argument("--bind", default="", help="default: the wildcard, dual-stack like Authelia's tcp://:9091/")
     args = parser.parse_args(argv)
     if yaml is None or PasswordHasher is None:
         sys.stderr.write("authelia double: needs python3-yaml and python3-argon2\n")
