@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test lint sanity unit molecule images demo demo-clean new-household clean
+.PHONY: help setup test lint sanity unit molecule images demo demo-clean new-household check-pins clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ demo-clean:  ## Remove the demo container, its cached facts and its generated se
 
 new-household:  ## Create inventories/<name>/ with every secret generated (asks; or pass ARGS="-e household=...")
 	@. .venv/bin/activate && ansible-playbook playbooks/new_household.yml $(ARGS)
+
+check-pins:  ## Ask each registry whether every image pin exists, newest stable tag beside it (needs internet; ARGS="sonarr --json")
+	@. .venv/bin/activate && python scripts/check-pins.py $(ARGS)
 
 clean:  ## Remove the tool environment and caches (images stay)
 	rm -rf .venv .cache tests/output

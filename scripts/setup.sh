@@ -23,9 +23,10 @@ mkdir -p "$CACHE"
 # the real programs in tests/integration; nginx-light: nginx -t and a real nginx in the proxy tests;
 # prometheus, prometheus-alertmanager: promtool and amtool check what the monitoring role renders;
 # fail2ban: fail2ban-regex and Debian's filters read the proxy's logs (the package's service is not used by
-# the tests); curl, openssl: the proxy tests' client and test certificates.
+# the tests); curl, openssl: the proxy tests' client and test certificates; docker-registry: the pin
+# checker's tests run a real registry of their own (the package's service is not used).
 apt_install docker.io debootstrap shellcheck bc git qbittorrent-nox nzbget nginx-light prometheus prometheus-alertmanager \
-  fail2ban curl openssl
+  fail2ban curl openssl docker-registry
 
 req_hash=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
 if [ "$(cat "$VENV/.req-hash" 2>/dev/null)" != "$req_hash" ]; then
