@@ -238,6 +238,20 @@ def newest_stable(ref, tags):
     return newest_semver(tags, ref.tag if ref.tag != "latest" else None), "semver"
 
 
+def is_newer(newest, pinned):
+    """Whether newest is a newer version than the pinned tag, compared over the parts both have.
+
+    4.0.19.2979-ls300 vs 4.0.19: no (same version); v25.3-ls215 vs 25.3.20260109: no (a rebuild);
+    6.0.3 vs 6.0.4: yes. A pin that is no version (a digest, latest) never counts.
+    """
+    numbers = [re.match(r"^v?(\d+(?:\.\d+)*)", tag or "") for tag in (newest, pinned)]
+    if not all(numbers):
+        return False
+    new, old = (version_key(match.group(1)) for match in numbers)
+    width = min(len(new), len(old))
+    return new[:width] > old[:width]
+
+
 def similar_tags(tag, tags, limit=4):
     """Existing tags that start with the missing one (6.0.3 -> 6.0.3-develop; 25.3 -> 25.3.20260109)."""
     if not tag:
@@ -544,8 +558,7 @@ def summarize(pins, registries):
         "exist": sum(1 for p in pins if p.get("exists") is True),
         "missing": len(missing),
         "unchecked": len(unchecked),
-        "newer_stable": sum(1 for p in pins if p.get("exists") and p.get("tag") and p.get("newest_stable")
-                            and p["newest_stable"] != p["tag"]),
+        "newer_stable": sum(1 for p in pins if p.get("exists") and is_newer(p.get("newest_stable"), p.get("tag"))),
         "registry_errors": {name: r.error for name, r in sorted(registries.items()) if r.error},
         "exit": 1 if missing else (2 if unchecked else 0),
     }

@@ -228,9 +228,9 @@ def _shipped_pins():
     for name in sorted(os.listdir(SHIPPED_CATALOG)):
         with open(os.path.join(SHIPPED_CATALOG, name)) as handle:
             for line in handle:
-                match = re.match(r'^\s*(?:\w+_)?image:\s*"?([^\s"#]+)', line)
-                if match:
-                    pins.append((name, match.group(1)))
+                line = re.sub(r"(^|\s)#.*", "", line)                 # block or flow style, no comments
+                for value in re.findall(r"""(?:^|[\s{,])(?:\w+_)?image:\s*["']?([^\s"',}]+)""", line):
+                    pins.append((name, value))
     return pins
 
 
@@ -352,7 +352,7 @@ def test_a_registry_that_stalls_after_the_probe_is_given_up_after_one_timeout(st
                for p in document["pins"]), document["pins"]
     assert code == 2
     assert asked[0] == "/v2/" and len(asked) == 2, asked     # the probe, then one request that timed out
-    assert seconds < 4, f"{seconds:.1f} s: each image waited for its own timeout"
+    assert seconds < 4.5, f"{seconds:.1f} s: each image waited for its own timeout"
 
 
 def test_a_pin_that_is_no_image_reference_counts_as_missing(tmp_path):

@@ -200,3 +200,13 @@ def test_image_fields_are_derived_at_any_depth():
         ("init_image", "docker.io/library/busybox:1.37.0"),
         ("sidecars[0].image", "ghcr.io/org/a:1.0.0"),
     ]
+
+
+@pytest.mark.parametrize("newest,pinned,newer", [
+    ("6.0.4", "6.0.3", True), ("4.0.19", "4.0.19", False), ("4.0.19", "4.0.19.2979-ls300", False),
+    ("4.0.20", "4.0.19.2979-ls300", True), ("25.3.20260109", "v25.3-ls215", False),
+    ("25.4.20260301", "v25.3-ls215", True), ("1.29.10-alpine", "1.29.3-alpine", True), ("v2.3.0", "v2.3.0", False),
+    ("1.1.0", None, False), (None, "1.0.0", False), ("1.1.0", "latest", False),
+])
+def test_is_newer_compares_the_version_parts_both_tags_have(newest, pinned, newer):
+    assert pins.is_newer(newest, pinned) is newer
