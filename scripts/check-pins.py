@@ -12,7 +12,9 @@ newest *stable* tag beside it:
   Jenkinsfile pushes a short ``<major>.<minor>.<patch>`` tag only for builds of the default (stable)
   branch; other branches get ``-develop``/``-nightly``/... appended, every build also gets
   ``<full version>-ls<N>`` and ``version-<full version>``, and a two-part upstream version gets the build
-  date as third part (``25.3.20260109``). Only the short three-part tags count.
+  date as third part (``25.3.20260109``). Only the short three-part tags count. (Source: the
+  Jenkinsfile template of every linuxserver image, e.g. linuxserver/docker-wireguard, stage
+  "Sanitize tag" and the push stages.)
 - everything else: version tags of the same shape as the pin (same ``v`` prefix, same number of parts,
   same variant suffix such as ``-alpine``), pre-releases (``-rc``, ``-beta``, ``alpha``...) and moving
   tags (``latest``, ``edge``, ``main``, ``sha-...``) ignored, sorted by number.
@@ -626,8 +628,10 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--timeout", type=float, default=8.0, metavar="SECONDS",
                         help="per request, including the one reachability probe per registry (default 8)")
-    parser.add_argument("--page-size", type=int, default=1000, metavar="N",
-                        help="tags asked per tags/list page (default 1000; pages are followed)")
+    # 100: what the OCI distribution spec asks every registry to support; quay.io refuses more
+    # (TOO_MANY_TAGS_REQUESTED, fluxcd/image-reflector-controller#585). Link pages are followed.
+    parser.add_argument("--page-size", type=int, default=100, metavar="N",
+                        help="tags asked per tags/list page (default 100; the next pages are followed)")
     parser.add_argument("--jobs", type=int, default=6, help="images checked in parallel (default 6)")
     args = parser.parse_args(argv)
 
