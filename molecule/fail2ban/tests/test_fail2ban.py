@@ -196,10 +196,17 @@ def test_ssh_brute_force_is_banned(host):
         assert ok, why
 
 
-def test_docker_user_hook_comes_back_after_a_flush(host):
-    """`ufw reload` flushes DOCKER-USER; the next ban hooks the jail's chain in again, keeping earlier bans."""
-    if host.backend.host != DOCKER_STAND_IN:
-        pytest.skip("no DOCKER-USER chain on this instance")
+@pytest.fixture(scope="module")
+def stand_in(request):
+    """The Docker stand-in instance alone (the only one with a DOCKER-USER chain), for tests about that chain."""
+    return testinfra.get_host(f"ansible://{DOCKER_STAND_IN}", ansible_inventory=request.config.option.ansible_inventory)
+
+
+def test_docker_user_hook_comes_back_after_a_flush(stand_in):
+    """`ufw reload` flushes DOCKER-USER; the next ban hooks the jail's chain in again, keeping earlier bans.
+    Runs once, on the stand-in: the other instance has no DOCKER-USER chain (test_ssh_brute_force_is_banned
+    checks that nothing creates one there)."""
+    host = stand_in
     try:
         host.check_output("fail2ban-client set sshd banip 198.51.100.61")
         assert "-A DOCKER-USER -j f2b-sshd-du" in rules(host, "DOCKER-USER")
