@@ -43,7 +43,7 @@ def test_image_runs_the_program_as_nobody_with_its_default_arguments(name):
     try:
         probe = None
         for _ in range(100):
-            # python3 of the Debian base image: the node exporter image has no wget.
+            # python3 of the Debian base image (the images' own wget is busybox's: tests/integration/images/).
             probe = docker("exec", container, "python3", "-c",
                            "import urllib.request; print(urllib.request.urlopen('http://localhost:%d%s').status)" % (port, path),
                            check=False)
