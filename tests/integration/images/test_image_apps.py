@@ -365,3 +365,17 @@ def test_exportarr_sidecar_reads_the_app_with_its_key(containers):
     assert "Received Client Error Status Code: 401" in bad
     # Distroless: no shell, so a CMD-SHELL probe cannot run in it.
     assert docker("exec", exporter, "/bin/sh", "-c", "true", check=False).returncode != 0
+
+
+@pytest.mark.parametrize("image", ["servarr", "nzbget", "qbittorrent", "companions"])
+def test_linuxserver_like_images_own_config_as_puid(containers, image):
+    """linuxserver's init (init-<app>-config: lsiown -R abc:abc /config) chowns /config to PUID:PGID on every start,
+    as root, then runs the app as PUID:PGID; without PUID/PGID abc is 911:911."""
+    require_images(image)
+    for case, env, ids in (("puid", ["-e", "PUID=1000", "-e", "PGID=1000"], "1000:1000"), ("default", [], "911:911")):
+        config = containers.appdata("%s-%s" % (image, case))
+        write(os.path.join(config, "someone-elses.conf"), "x\n", owner_ids=(1234, 1234))
+        out = docker("run", "--rm", "-v", "%s:/config" % config, *env, "monsterr-test/%s:local" % image, "sh", "-c",
+                     'echo "$(id -u):$(id -g)"').stdout.strip()
+        assert out == ids
+        assert owner(config) == ids and owner(os.path.join(config, "someone-elses.conf")) == ids
