@@ -134,8 +134,8 @@ def stack_addresses(resolved, subnet):
             address = network.network_address + int(number)
         except (TypeError, ValueError, ipaddress.AddressValueError):
             address = None
-        if address is None or address not in network or address in (network.network_address, network.broadcast_address,
-                                                                     network.network_address + 1):
+        reserved = (network.network_address, network.broadcast_address, network.network_address + 1)
+        if address is None or address not in network or address in reserved:
             raise AnsibleFilterError("%s address = %r is not a host number inside stack_subnet %s (2 .. %d; 1 is the "
                                      "gateway). Fix: catalog_overrides.%s.address, or a larger stack_subnet"
                                      % (entry["name"], number, subnet, network.num_addresses - 2, entry["name"]))
@@ -217,7 +217,7 @@ def _environment(entry, options, specs, resolved=None, addresses=None):
     # container) when that service has none, so a trust list never falls open.
     for key, service in sorted((entry.get("address_env") or {}).items()):
         env[key] = (addresses or {}).get(service) or "127.0.0.1"
-    links, _ = stack_links(entry, resolved or [], specs, options.get("data_root", "/data"))
+    links = stack_links(entry, resolved or [], specs, options.get("data_root", "/data"))[0]
     env.update(links)
     return env
 
@@ -266,7 +266,7 @@ def stack_compose(resolved, options):
             service["tmpfs"] = list(entry["tmpfs"])
         if entry.get("capabilities"):
             service["cap_add"] = list(entry["capabilities"])
-        _, linked = stack_links(entry, resolved, specs, options.get("data_root", "/data"))
+        linked = stack_links(entry, resolved, specs, options.get("data_root", "/data"))[1]
         depends = dict((dep, {"condition": "service_healthy" if dep in healthy else "service_started"})
                        for dep in list(entry.get("depends_on") or []) + linked if dep in enabled)
         if depends:

@@ -40,8 +40,27 @@ def resolve(enabled=None, overrides=None):
 def test_every_service_of_the_mission_is_in_the_catalog():
     mission = {"plex", "sonarr", "radarr", "lidarr", "readarr", "bazarr", "prowlarr", "qbittorrent", "nzbget", "overseerr",
                "tautulli", "calibre-web", "audiobookshelf", "recyclarr", "unpackerr", "prometheus", "node-exporter",
-               "cadvisor", "grafana", "authelia", "redis", "homepage", "portainer", "watchtower", "socket-proxy", "proxy"}
+               "cadvisor", "grafana", "authelia", "redis", "homepage", "portainer", "diun", "socket-proxy", "proxy"}
     assert mission <= set(shipped())
+
+
+def test_retired_services_are_gone_and_say_what_instead():
+    """A retired name has no catalog file and a message naming its replacement, which the catalog ships."""
+    retired = yaml.safe_load(open(os.path.join(ROOT, "roles", "catalog", "retired.yml")))
+    assert "watchtower" in retired
+    for name, message in retired.items():
+        assert name not in shipped(), "%s is retired but still has a catalog file" % name
+        replacements = [other for other in shipped() if other in message]
+        assert replacements and len(message) > 80, (name, message)
+
+
+def test_deprecated_entries_are_opt_in_and_say_why_since_when_and_what_instead():
+    deprecated = dict((n, e) for n, e in shipped().items() if e.get("deprecated"))
+    assert sorted(deprecated) == ["readarr"]
+    for name, entry in deprecated.items():
+        assert name not in DEFAULTS["catalog_enabled"] and entry.get("opt_in", True)
+        assert "\n" not in entry["deprecated"].strip() and any(c.isdigit() for c in entry["deprecated"])
+        assert any(other in entry["deprecated"] for other in shipped() if other != name)
 
 
 @pytest.mark.parametrize("name", sorted(shipped()))

@@ -52,7 +52,7 @@ def test_every_container_gets_the_common_hardening():
         assert service["restart"] == "unless-stopped"
         assert service["security_opt"] == ["no-new-privileges:true"]
         assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
-        assert service["networks"] == ["monsterr"]
+        assert service["networks"] == ["monsterr"] or list(service["networks"]) == ["monsterr"]
 
 
 def test_only_publish_entries_are_public_and_app_ports_are_loopback_only():
@@ -101,6 +101,66 @@ def test_user_env_images_get_the_household_account_and_secrets_stay_out():
 def test_literal_dollars_are_escaped_for_compose():
     services = compose(["node-exporter"])["services"]
     assert any("($$|/)" in arg for arg in services["node-exporter"]["command"])
+
+
+def test_fixed_subnet_gives_the_proxy_its_address_and_grafana_trusts_only_that():
+    """Grafana's auth proxy believes Remote-User only from GF_AUTH_PROXY_WHITELIST: the proxy's fixed address."""
+    project = compose(["proxy", "grafana", "sonarr"], subnet="10.223.0.0/24")
+    assert project["networks"]["monsterr"]["ipam"] == {"config": [{"subnet": "10.223.0.0/24"}]}
+    services = project["services"]
+    assert services["proxy"]["networks"] == {"monsterr": {"ipv4_address": "10.223.0.10"}}
+    assert services["sonarr"]["networks"] == ["monsterr"]
+    assert services["grafana"]["environment"]["GF_AUTH_PROXY_WHITELIST"] == "10.223.0.10"
+    # Without the proxy (or without a fixed subnet) Grafana trusts no one outside its own container.
+    assert compose(["grafana"], subnet="10.223.0.0/24")["services"]["grafana"]["environment"][
+        "GF_AUTH_PROXY_WHITELIST"] == "127.0.0.1"
+    no_subnet = compose(["proxy", "grafana"])
+    assert "ipam" not in no_subnet["networks"]["monsterr"]
+    assert no_subnet["services"]["grafana"]["environment"]["GF_AUTH_PROXY_WHITELIST"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("subnet, address, message", [
+    ("10.223.0.0/30", 10, "not a host number inside stack_subnet"),
+    ("10.223.0.0/24", 1, "1 is the gateway"),
+    ("10.223.0.0/24", 255, "not a host number"),
+    ("10.223.0.1/24", 10, "not an IPv4 network"),
+])
+def test_a_fixed_address_outside_the_subnet_is_refused(subnet, address, message):
+    from ansible.errors import AnsibleFilterError
+    with pytest.raises(AnsibleFilterError, match=message):
+        compose(["proxy"], {"proxy": {"address": address}}, subnet=subnet)
+
+
+def test_unpackerr_is_told_about_every_enabled_arr_it_supports():
+    """With no app configured unpackerr idles silently (images.md): the catalog's links give it one group of
+    UN_<APP>_<n>_* variables per enabled Sonarr/Radarr/Lidarr/Readarr, never Prowlarr."""
+    services = compose(["unpackerr", "sonarr", "radarr", "prowlarr", "lidarr"])["services"]
+    env = services["unpackerr"]["environment"]
+    assert env["UN_SONARR_0_URL"] == "http://sonarr:8989"
+    assert env["UN_SONARR_0_API_KEY"] == "${SONARR_API_KEY}"
+    assert env["UN_SONARR_0_PATHS_0"] == "/data/downloads"
+    assert env["UN_RADARR_0_URL"] == "http://radarr:7878" and env["UN_RADARR_0_API_KEY"] == "${RADARR_API_KEY}"
+    assert env["UN_LIDARR_0_API_KEY"] == "${LIDARR_API_KEY}"
+    assert not [k for k in env if "PROWLARR" in k]
+    assert services["unpackerr"]["user"] == "{{ household_puid }}:{{ household_pgid }}"
+    assert set(services["unpackerr"]["depends_on"]) == {"sonarr", "radarr", "lidarr"}
+    # A second Sonarr (an override with api.app sonarr) is number 1; a URL base is part of the URL.
+    cat = catalog()
+    cat["sonarr-4k"] = dict(cat["sonarr"], api=dict(cat["sonarr"]["api"], url_base="/4k"))
+    resolved = catalog_resolve(cat, ["unpackerr", "sonarr", "sonarr-4k"], {}, "/opt/monsterr", "/data", "m.org")
+    env = stack.stack_compose(resolved, OPTIONS)["services"]["unpackerr"]["environment"]
+    assert env["UN_SONARR_1_URL"] == "http://sonarr-4k:8989/4k" and env["UN_SONARR_1_API_KEY"] == "${SONARR_4K_API_KEY}"
+    # Nothing enabled to link: nothing told, no dependency.
+    alone = compose(["unpackerr"])["services"]["unpackerr"]
+    assert not [k for k in alone["environment"] if k.startswith("UN_SONARR")] and "depends_on" not in alone
+
+
+def test_secret_specs_carry_the_catalog_pattern():
+    specs = stack.stack_secret_specs(resolve(["sonarr", "overseerr"]))
+    by_term = dict((s["term"], s) for s in specs)
+    assert by_term["sonarr/api_key"]["format"] == "hex32"
+    assert by_term["sonarr/api_key"]["pattern"] == "^(?=.*[a-f])[0-9a-f]{32}$"
+    assert by_term["overseerr/api_key"]["pattern"]
 
 
 def test_exportarr_sidecar_per_arr_unless_switched_off():
