@@ -334,7 +334,7 @@ def test_exportarr_sidecar_reads_the_app_with_its_key(containers):
     assert metrics["exporter"] == "exportarr" and metrics["image"].startswith("ghcr.io/onedr0p/exportarr:")
     key = uuid.uuid4().hex
     net = containers.network()
-    app = containers.run("servarr", hint="sonarr", docker26=False,
+    app = containers.run("servarr", hint="sonarr",
                          docker_args=["--network", net, "-v", "%s:/config" % containers.appdata("sonarr"),
                                       "-e", "SONARR__AUTH__APIKEY=%s" % key, "-e", "SONARR__SERVER__PORT=8989",
                                       "-e", "PUID=1000", "-e", "PGID=1000"])
@@ -358,6 +358,8 @@ def test_exportarr_sidecar_reads_the_app_with_its_key(containers):
     assert 'sonarr_system_status{url="%s"} 1' % url in good, good
     assert "exportarr_app_info{" in good
     assert process_ids(exporter) == "65532:65532"
+    # The Servarr double listens on IPv4 only (image-facts: monsterr-test/servarr), exportarr on both families.
+    assert families(app, int(entry["port"])) == {"127.0.0.1": True, "::1": False}
     assert families(exporter, int(metrics["port"]))["::1"] is True
     # A key the app refuses: exportarr's health collector fails and promhttp answers the scrape with 500.
     bad = wait(lambda: scrape(wrong), timeout=40)
