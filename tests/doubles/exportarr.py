@@ -57,7 +57,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
