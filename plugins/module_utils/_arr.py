@@ -17,14 +17,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import time
 
 from ansible.module_utils.six import string_types
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import RETRY_STATUSES, ApiError, HttpClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import LIST_OF_DICTS, ApiError, HttpClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import sleep as _sleep
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import ARR_APPS, InputError
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import HIDDEN, changes, redact
 
 APP_API = {"sonarr": "v3", "radarr": "v3", "lidarr": "v1", "readarr": "v1", "prowlarr": "v1"}
-ARR_APPS = ("lidarr", "prowlarr", "radarr", "readarr", "sonarr")
 MEDIA_APPS = ("lidarr", "radarr", "readarr", "sonarr")
 SECRET_PRIVACY = ("password", "apiKey")
 UPDATE_SECRETS = ("always", "on_create")
@@ -32,11 +32,7 @@ TRUE_STRINGS = ("true", "yes", "on", "1")
 FALSE_STRINGS = ("false", "no", "off", "0")
 
 
-def _sleep(seconds):
-    time.sleep(seconds)
-
-
-class ArrInputError(Exception):
+class ArrInputError(InputError):
     """Bad input found before anything was written: the message names the item and what to do."""
 
 
@@ -46,26 +42,6 @@ def single_item_options(item_options, key):
     options = dict(item_options)
     options[key] = dict(item_options[key], required=False)
     return options
-
-
-def arr_argument_spec(apps=ARR_APPS, **extra):
-    """The options every Servarr module shares (documented by the monsterr.mediaserver._arr fragment)."""
-    apps = list(apps)
-    app = dict(type="str", choices=apps)
-    if len(apps) == 1:
-        app["default"] = apps[0]
-    else:
-        app["required"] = True
-    spec = dict(
-        url=dict(type="str", required=True),
-        api_key=dict(type="str", required=True, no_log=True),
-        app=app,
-        timeout=dict(type="int", default=30),
-        validate_certs=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
-    )
-    spec.update(extra)
-    return spec
 
 
 class ArrClient(object):
@@ -99,6 +75,10 @@ class ArrClient(object):
 
     # ---- transport
     @property
+    def requests(self):
+        return self.http.requests
+
+    @property
     def reads(self):
         return sum(n for m, n in self.counts.items() if m in ("GET", "HEAD"))
 
@@ -106,42 +86,38 @@ class ArrClient(object):
     def writes(self):
         return sum(n for m, n in self.counts.items() if m not in ("GET", "HEAD"))
 
-    def _send(self, method, path, body=None, params=None):
+    def _send(self, method, path, body=None, params=None, shape=None):
         self.counts[method] = self.counts.get(method, 0) + 1
         response = self.http.request(method, path, params=params, json_body=body)
-        return response.json() if response.raw else None
+        return response.json(shape) if response.raw or shape is not None else None
 
-    def call(self, method, path, body=None, params=None):
-        """One API request; on the first request, an app that is down or starting is waited for."""
+    def _refused(self, exc):
+        if exc.status == 401:
+            return exc.replace(reason="the API key was rejected; give the key of this %s instance" % self.app)
+        return exc
+
+    def call(self, method, path, body=None, params=None, shape=None):
+        """One API request; on the first request, an app that is down or starting is waited for.
+
+        ``shape``: what the answer must be (dict, list, LIST_OF_DICTS), else ApiError.
+        """
         try:
-            result = self._send(method, path, body, params)
+            result = self._send(method, path, body, params, shape)
         except ApiError as exc:
-            if exc.status == 401:
-                raise ApiError(exc.app, exc.method, exc.path, 401,
-                               "the API key was rejected; give the key of this %s instance" % self.app, exc.body)
-            if self._ready or not self.wait_timeout or not (exc.status is None or exc.status in RETRY_STATUSES):
-                raise
+            if self._ready or not self.wait_timeout or not exc.transient:
+                raise self._refused(exc)
             self.wait_until_ready()
-            result = self._send(method, path, body, params)
+            result = self._send(method, path, body, params, shape)
         self._ready = True
         return result
 
     def wait_until_ready(self):
         """Poll /ping until 200, then system/status with the key until 200 (reference §1.3)."""
-        deadline = time.time() + self.wait_timeout
         for path in ("/ping", self.prefix + "/system/status"):
-            while True:
-                try:
-                    self._send("GET", path)
-                    break
-                except ApiError as exc:
-                    if exc.status == 401:
-                        raise ApiError(self.app, "GET", path, 401, "the API key was rejected (401); give the key of "
-                                       "this %s instance" % self.app)
-                    if time.time() >= deadline:
-                        raise ApiError(self.app, "GET", path, exc.status, "not ready after %ss (last: %s)"
-                                       % (self.wait_timeout, exc.reason or exc.status))
-                self.sleep(2.0)
+            try:
+                self.http.poll(lambda path=path: self._send("GET", path), self.wait_timeout)
+            except ApiError as exc:
+                raise self._refused(exc)
         self._ready = True
 
     def path(self, kind, ident=None):
@@ -150,16 +126,17 @@ class ArrClient(object):
 
     # ---- resources
     def list(self, kind):
-        return self.call("GET", self.path(kind)) or []
+        return self.call("GET", self.path(kind), shape=LIST_OF_DICTS)
 
-    def get(self, kind, ident=None):
-        return self.call("GET", self.path(kind, ident))
+    def get(self, kind, ident=None, shape=dict):
+        return self.call("GET", self.path(kind, ident), shape=shape)
 
     def create(self, kind, body, force_save=False):
-        return self.call("POST", self.path(kind), body, {"forceSave": "true"} if force_save else None)
+        return self.call("POST", self.path(kind), body, {"forceSave": "true"} if force_save else None, shape=dict)
 
     def update(self, kind, ident, body, force_save=False):
-        return self.call("PUT", self.path(kind, ident), body, {"forceSave": "true"} if force_save else None)
+        return self.call("PUT", self.path(kind, ident), body, {"forceSave": "true"} if force_save else None,
+                         shape=dict)
 
     def save(self, kind, current, body):
         """Update ``current`` (a resource read from the app) with ``body``, or create it when there is none."""
@@ -171,7 +148,7 @@ class ArrClient(object):
     def schema(self, kind):
         """The app's templates for a provider kind (``/<kind>/schema``), read once per client."""
         if kind not in self._schemas:
-            self._schemas[kind] = self.call("GET", self.path(kind) + "/schema") or []
+            self._schemas[kind] = self.call("GET", self.path(kind) + "/schema", shape=LIST_OF_DICTS)
         return self._schemas[kind]
 
 
@@ -516,7 +493,7 @@ def write_planned(planned, check_mode):
         try:
             write()
         except ApiError as exc:
-            raise ApiError(exc.app, exc.method, exc.path, exc.status, "%s: %s" % (what, exc.reason), exc.body)
+            raise exc.replace(reason="%s: %s" % (what, exc.reason))
 
 
 def batch_result(planned, list_key):
@@ -541,11 +518,6 @@ def protect(module, fields, names=()):
             continue
         if name in names or any(hint in str(name).lower() for hint in SECRET_HINTS):
             module.no_log_values.add(str(value))
-
-
-def fail_message(what, exc):
-    """A module failure message: the item first, then the API error (app, method, path, status)."""
-    return "%s: %s" % (what, exc)
 
 
 def strip_trailing(path):

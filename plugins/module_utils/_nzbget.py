@@ -14,9 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import time
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import LIST_OF_DICTS, ApiError, HttpClient, shorten
 
 RPC = "/jsonrpc"
 CATEGORY_OPTION = re.compile(r"^Category(\d+)\.(\w+)$")
@@ -25,33 +24,16 @@ CATEGORY_FIELDS = ("Name", "DestDir", "Unpack", "Extensions", "Aliases")
 CATEGORY_DEFAULTS = {"DestDir": "", "Unpack": "yes", "Extensions": "", "Aliases": ""}
 
 
-def _sleep(seconds):
-    time.sleep(seconds)
-
-
 def is_secret_option(name):
     """ControlPassword, RestrictedPassword, AddPassword, ServerN.Password, ..."""
     return name.endswith("Password")
 
 
-def argument_spec(**extra):
-    """The connection options every NZBGet module takes (doc fragment monsterr.mediaserver.nzbget)."""
-    spec = dict(
-        url=dict(type="str", required=True),
-        username=dict(type="str", default="nzbget"),
-        password=dict(type="str", no_log=True, required=True),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        wait_timeout=dict(type="int", default=0),
-    )
-    spec.update(extra)
-    return spec
-
-
 class NzbgetClient(object):
-    def __init__(self, url, username, password, validate_certs=True, timeout=30, sleep=_sleep):
-        self.http = HttpClient("nzbget", url, timeout=timeout, validate_certs=validate_certs, url_username=username,
-                               url_password=password, secrets=[s for s in (password,) if s], sleep=sleep)
+    def __init__(self, url, username, password, validate_certs=True, timeout=30, sleep=None):
+        # HTTP Basic: the client sends the header itself and counts its token among the secrets.
+        self.http = HttpClient("nzbget", url, timeout=timeout, validate_certs=validate_certs,
+                               basic_auth=(username, password), sleep=sleep)
         self.username = username
         self._id = 0
 
@@ -64,61 +46,55 @@ class NzbgetClient(object):
     def requests(self):
         return self.http.requests
 
-    def call(self, method, *params):
-        """One JSON-RPC call; a JSON-RPC error becomes ApiError naming the RPC method."""
+    def call(self, method, *params, **kwargs):
+        """One JSON-RPC call; a JSON-RPC error becomes ApiError naming the RPC method. ``shape`` (keyword): what
+        the result must be."""
+        shape = kwargs.pop("shape", None)
         self._id += 1
         path = "%s (%s)" % (RPC, method)
         try:
             response = self.http.request("POST", RPC, json_body={"method": method, "params": list(params), "id": self._id})
         except ApiError as exc:
             if exc.status == 401:
-                raise ApiError("nzbget", "POST", path, 401, "wrong ControlUsername/ControlPassword for user '%s'"
-                               % self.username)
-            exc.path = path
-            raise ApiError(exc.app, exc.method, path, exc.status, exc.reason, exc.body)
-        try:
-            body = response.json()
-        except ValueError:
-            raise ApiError("nzbget", "POST", path, response.status, "answer is not JSON: %s"
-                           % self.http.redact(response.text[:100]))
-        if not isinstance(body, dict):
-            raise ApiError("nzbget", "POST", path, response.status, "unexpected answer")
+                raise exc.replace(path=path, reason="wrong ControlUsername/ControlPassword for user '%s'" % self.username)
+            raise exc.replace(path=path)
+        response.path = path
+        body = response.json(dict)
         if body.get("error"):
             error = body["error"]
             message = error.get("message") if isinstance(error, dict) else error
-            raise ApiError("nzbget", "POST", path, response.status, self.http.redact(str(message)))
-        return body.get("result")
+            raise self.http.error("POST", path, response.status, str(message))
+        result = body.get("result")
+        if shape == LIST_OF_DICTS:
+            fits = isinstance(result, list) and all(isinstance(o, dict) and "Name" in o and "Value" in o for o in result)
+        else:
+            fits = shape is None or isinstance(result, shape)
+        if not fits:
+            raise response.fail("answer has the wrong shape: the result of %s is %s" % (method, shorten(str(result), 100)))
+        return result
 
     def wait_until_ready(self, timeout):
-        if not timeout or timeout <= 0:
-            return
-        deadline = time.time() + timeout
-        while True:
-            try:
-                return self.version()
-            except ApiError as exc:
-                if exc.status is not None and exc.status not in (502, 503, 504) or time.time() >= deadline:
-                    raise
-            self.http.sleep(2.0)
+        if timeout and timeout > 0:
+            self.http.poll(self.version, timeout)
 
     def version(self):
         return self.call("version")
 
     def loadconfig(self):
         """The options as written in nzbget.conf (``${MainDir}`` unexpanded), in file order: [(name, value)]."""
-        return [(o["Name"], o["Value"]) for o in self.call("loadconfig") or []]
+        return [(o["Name"], o["Value"]) for o in self.call("loadconfig", shape=LIST_OF_DICTS)]
 
     def config(self):
         """The running options (expanded, command-line overrides included): [(name, value)]."""
-        return [(o["Name"], o["Value"]) for o in self.call("config") or []]
+        return [(o["Name"], o["Value"]) for o in self.call("config", shape=LIST_OF_DICTS)]
 
     def saveconfig(self, options):
         """Write the WHOLE option list [(name, value)]; options left out are dropped from the file."""
         # "Name" must come before "Value" in each object: NZBGet reads them by position.
         ok = self.call("saveconfig", [dict([("Name", n), ("Value", v)]) for n, v in options])
         if ok is not True:
-            raise ApiError("nzbget", "POST", "%s (saveconfig)" % RPC, 200, "NZBGet refused to write its config file "
-                           "(result %r); check that nzbget.conf is writable by NZBGet" % (ok,))
+            raise self.http.error("POST", "%s (saveconfig)" % RPC, 200, "NZBGet refused to write its config file "
+                                  "(result %r); check that nzbget.conf is writable by NZBGet" % (ok,))
 
     def reload(self):
         return self.call("reload")

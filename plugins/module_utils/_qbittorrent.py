@@ -22,7 +22,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import time
 
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError, HttpClient
 
@@ -35,30 +34,11 @@ SECRET_PREFERENCES = ("web_ui_password", "proxy_password", "mail_notification_pa
                       "web_ui_api_key")
 
 
-def _sleep(seconds):
-    time.sleep(seconds)
-
-
-def argument_spec(**extra):
-    """The connection options every qBittorrent module takes (doc fragment monsterr.mediaserver.qbittorrent)."""
-    spec = dict(
-        url=dict(type="str", required=True),
-        username=dict(type="str", default="admin"),
-        password=dict(type="str", no_log=True),
-        api_key=dict(type="str", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        wait_timeout=dict(type="int", default=0),
-    )
-    spec.update(extra)
-    return spec
-
-
 class QbittorrentClient(object):
     """Preferences and categories of one qBittorrent."""
 
     def __init__(self, url, username="admin", password=None, api_key=None, validate_certs=True, timeout=30,
-                 login_attempts_on_connection_error=4, sleep=_sleep):
+                 retries=3, sleep=None):
         headers = {}
         if api_key:
             headers["Authorization"] = "Bearer %s" % api_key
@@ -67,10 +47,8 @@ class QbittorrentClient(object):
         self.password = password
         self.api_key = api_key
         self.logged_in = False
-        self.login_attempts = max(1, int(login_attempts_on_connection_error))
-        self.sleep = sleep
         self.http = HttpClient("qbittorrent", url, headers=headers, timeout=timeout, validate_certs=validate_certs,
-                               secrets=[s for s in (password, api_key) if s], sleep=sleep)
+                               retries=retries, secrets=[s for s in (password, api_key) if s], sleep=sleep)
 
     @classmethod
     def from_module(cls, module):
@@ -99,33 +77,21 @@ class QbittorrentClient(object):
             self.logged_in = True
             return
         if response.status == 403:
-            raise self.http._error("POST", LOGIN, 403,
-                                   "this host's IP is banned after too many failed logins: %s. Fix the credentials, "
-                                   "then wait for the ban to end. Not retried" % BAN_NOTE)
+            raise self.http.error("POST", LOGIN, 403,
+                                  "this host's IP is banned after too many failed logins: %s. Fix the credentials, "
+                                  "then wait for the ban to end. Not retried" % BAN_NOTE)
         if body == "Fails." or response.status == 401:
-            raise self.http._error("POST", LOGIN, response.status,
-                                   "login refused for user '%s': wrong username or password. Not retried: %s"
-                                   % (self.username, BAN_NOTE))
-        raise self.http._error("POST", LOGIN, response.status, "unexpected login answer: %s" % body[:100])
+            raise self.http.error("POST", LOGIN, response.status,
+                                  "login refused for user '%s': wrong username or password. Not retried: %s"
+                                  % (self.username, BAN_NOTE))
+        raise self.http.error("POST", LOGIN, response.status, "unexpected login answer: %s" % body[:100])
 
     def _login_once(self):
-        """One login request. Only a connection that never reached qBittorrent is tried again."""
-        saved = self.http.retries
-        self.http.retries = 0
-        try:
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    return self.http.request("POST", LOGIN, form={"username": self.username, "password": self.password},
-                                             expect=(200, 204, 401, 403))
-                except ApiError as exc:
-                    never_sent = exc.status is None and exc.reason.startswith("connection error")
-                    if not never_sent or attempt >= self.login_attempts:
-                        raise
-                    self.sleep(min(8.0, 0.5 * (2 ** (attempt - 1))))
-        finally:
-            self.http.retries = saved
+        """One login. Refusals (``Fails.``, 401, 403) are answers, never retried; a connection error or a 502/503/504
+        (qBittorrent not reached, or restarting behind a proxy) is retried by the transport like any request, a
+        bounded number of times. A timeout is not (the login may have been counted)."""
+        return self.http.request("POST", LOGIN, form={"username": self.username, "password": self.password},
+                                 expect=(200, 204, 401, 403))
 
     def _call(self, method, path, **kwargs):
         self.connect()
@@ -135,7 +101,7 @@ class QbittorrentClient(object):
             if exc.status in (401, 403):
                 how = ("the API key was refused" if self.api_key else
                        "no valid session (give password, or api_key on qBittorrent 5.2+)")
-                raise self.http._error(method, path, exc.status, "%s; %s" % (exc.reason or "Forbidden", how), exc.body)
+                raise self.http.error(method, path, exc.status, "%s; %s" % (exc.reason or "Forbidden", how), exc.body)
             raise
 
     # -- app ---------------------------------------------------------------------------------------------
@@ -147,7 +113,7 @@ class QbittorrentClient(object):
         return self._call("GET", "/api/v2/app/webapiVersion").text.strip()
 
     def preferences(self):
-        return self._call("GET", "/api/v2/app/preferences").json() or {}
+        return self._call("GET", "/api/v2/app/preferences").json(dict)
 
     def set_preferences(self, changes):
         """POST only the given keys (qBittorrent takes partial updates; unknown keys are silently ignored)."""
@@ -156,7 +122,12 @@ class QbittorrentClient(object):
     # -- categories -----------------------------------------------------------------------------------
 
     def categories(self):
-        return self._call("GET", "/api/v2/torrents/categories").json() or {}
+        """{name: {savePath, download_path, ...}} (qBittorrent answers an object of objects)."""
+        response = self._call("GET", "/api/v2/torrents/categories")
+        categories = response.json(dict)
+        if not all(isinstance(v, dict) for v in categories.values()):
+            raise response.fail("answer has the wrong shape: categories are not objects")
+        return categories
 
     @staticmethod
     def _category_form(name, save_path, download_path):

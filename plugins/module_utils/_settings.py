@@ -17,9 +17,10 @@ import posixpath
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.module_utils.six import integer_types, string_types
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import InputError
 
 
-class SettingError(ValueError):
+class SettingError(InputError):
     """A wanted setting the app cannot take: the message names the key and says what to do."""
 
 

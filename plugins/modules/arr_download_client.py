@@ -28,17 +28,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads the app and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the managed keys and fields before and after, secrets hidden.
-    support: full
-  platform:
-    description: Talks to the app over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   name:
     description:
@@ -234,9 +224,9 @@ download_clients:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
+    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, batch_result, duplicates,
     protect, single_item_options, write_planned)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 
 TOP = (("enable", "enable"), ("priority", "priority"), ("remove_completed_downloads", "removeCompletedDownloads"),
        ("remove_failed_downloads", "removeFailedDownloads"), ("categories", "categories"), ("tags", "tags"))
@@ -295,8 +285,8 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(
-            **single_item_options(ITEM_OPTIONS, "name"),
+        argument_spec=argument_spec(
+            "arr", **single_item_options(ITEM_OPTIONS, "name"),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
             download_clients=dict(type="list", elements="dict", options=ITEM_OPTIONS),
@@ -307,12 +297,7 @@ def main():
                              "categories", "tags")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Read-only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Nothing to show; never changes anything.
-    support: none
-  platform:
-    description: Talks to the app over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -75,24 +65,37 @@ healthy:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import ArrClient, arr_argument_spec, fail_message
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible.module_utils.six import string_types
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import ArrClient
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import LIST_OF_DICTS
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
+
+HEALTH_TYPES = ("ok", "notice", "warning", "error")
+
+
+def what(module):
+    return "status of %s" % module.params["app"]
 
 
 def run(module, client):
-    status = client.get("system/status") or {}
-    health = client.get("health") or []
-    return dict(changed=False, app_name=status.get("appName"), version=status.get("version"), status=status,
-                health=health, healthy=not any(h.get("type") in ("warning", "error") for h in health))
+    status = client.get("system/status")
+    path = client.path("system/status")
+    for key in ("appName", "version"):
+        if not isinstance(status.get(key), string_types) or not status[key]:
+            raise client.http.error("GET", path, 200, "answer has no %s: is url a Servarr app (%s)?"
+                                    % (key, ", ".join(sorted(status))[:120] or "an empty object"))
+    health = client.get("health", shape=LIST_OF_DICTS)
+    odd = [h for h in health if h.get("type") not in HEALTH_TYPES]
+    if odd:
+        raise client.http.error("GET", client.path("health"), 200, "health check without a known type (%s): %r"
+                                % ("/".join(HEALTH_TYPES), odd[0]))
+    return dict(changed=False, app_name=status["appName"], version=status["version"], status=status,
+                health=health, healthy=not any(h["type"] in ("warning", "error") for h in health))
 
 
 def main():
-    module = AnsibleModule(argument_spec=arr_argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message("status of %s" % module.params["app"], exc), status=exc.status,
-                         method=exc.method, path=exc.path)
+    module = AnsibleModule(argument_spec=argument_spec("arr"), supports_check_mode=True)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

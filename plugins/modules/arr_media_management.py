@@ -24,17 +24,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads the app and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the given keys before and after.
-    support: full
-  platform:
-    description: Talks to the app over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   app:
     description:
@@ -78,8 +68,8 @@ changes:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six import integer_types, string_types
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    FALSE_STRINGS, MEDIA_APPS, TRUE_STRINGS, ArrClient, ArrInputError, arr_argument_spec, fail_message)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+    FALSE_STRINGS, MEDIA_APPS, TRUE_STRINGS, ArrClient, ArrInputError)
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import changes, merge
 
 KIND = "config/mediamanagement"
@@ -138,15 +128,10 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(apps=MEDIA_APPS, settings=dict(type="dict", required=True)),
+        argument_spec=argument_spec("arr", apps=MEDIA_APPS, settings=dict(type="dict", required=True)),
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

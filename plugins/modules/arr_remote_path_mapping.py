@@ -21,17 +21,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads the app and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the mapping before and after.
-    support: full
-  platform:
-    description: Talks to the app over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   app:
     description:
@@ -82,8 +72,8 @@ remote_path_mapping:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    MEDIA_APPS, ArrClient, ArrInputError, arr_argument_spec, fail_message, with_trailing)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+    MEDIA_APPS, ArrClient, ArrInputError, with_trailing)
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 
 KEYS = ("host", "remotePath", "localPath")
 
@@ -130,8 +120,8 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(
-            apps=MEDIA_APPS,
+        argument_spec=argument_spec(
+            "arr", apps=MEDIA_APPS,
             host=dict(type="str", required=True),
             remote_path=dict(type="str", required=True),
             local_path=dict(type="str"),
@@ -140,12 +130,7 @@ def main():
         required_if=[("state", "present", ("local_path",))],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

@@ -24,17 +24,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads the app and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the root folder before and after.
-    support: full
-  platform:
-    description: Talks to the app over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   app:
     description:
@@ -171,9 +161,9 @@ root_folders:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    MEDIA_APPS, ArrClient, ArrInputError, arr_argument_spec, batch_result, duplicates, fail_message, strip_trailing,
+    MEDIA_APPS, ArrClient, ArrInputError, batch_result, duplicates, strip_trailing,
     single_item_options, write_planned)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import changes, merge
 
 EXTRA = (("name", "name"), ("default_quality_profile_id", "defaultQualityProfileId"),
@@ -282,8 +272,8 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(
-            apps=MEDIA_APPS,
+        argument_spec=argument_spec(
+            "arr", apps=MEDIA_APPS,
             **single_item_options(ITEM_OPTIONS, "path"),
             root_folders=dict(type="list", elements="dict", options=ITEM_OPTIONS),
         ),
@@ -293,12 +283,7 @@ def main():
                              "default_monitor_option", "default_new_item_monitor_option", "default_tags")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

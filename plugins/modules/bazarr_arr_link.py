@@ -22,17 +22,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver.bazarr
-attributes:
-  check_mode:
-    description: Reads and compares, reports what would change, writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the link before and after; the API key is shown as C(<hidden>).
-    support: full
-  platform:
-    description: Runs on the managed host; needs only Python's standard library.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   arr:
     description: Which app to link.
@@ -108,9 +98,10 @@ link:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six import string_types
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._bazarr import BazarrClient, argument_spec
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._bazarr import BazarrClient, becomes_number
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import _same, diff, is_masked
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._settings import SettingError, coerce_like
 
@@ -119,6 +110,8 @@ OPTION_KEYS = (("host", "ip"), ("port", "port"), ("base_url", "base_url"), ("arr
 
 
 def clean_base_url(value):
+    """A URL base compared the way Bazarr uses it (bazarr/sonarr/info.py url_sonarr(): '' and '/' both mean none,
+    a leading slash is added, a trailing one dropped, and Bazarr stores '/' back as '')."""
     value = re.sub(r"/+", "/", "/" + (value or "").strip())
     return value.rstrip("/") or "/"
 
@@ -132,8 +125,8 @@ def run(module, client):
     section = current_all.get(arr)
     general = current_all.get("general") or {}
     if not isinstance(section, dict) or "use_%s" % arr not in general:
-        module.fail_json(msg="bazarr_arr_link: Bazarr's settings have no '%s' section or no general.use_%s; is this "
-                             "Bazarr (GET /api/system/settings)?" % (arr, arr))
+        raise client.http.error("GET", "/api/system/settings", 200, "Bazarr's settings have no '%s' section or no "
+                                "general.use_%s; is url Bazarr?" % (arr, arr))
 
     wanted = {}
     try:
@@ -153,6 +146,9 @@ def run(module, client):
             for key in list(wanted):
                 if key in section:
                     wanted[key] = coerce_like("%s.%s" % (arr, key), section[key], wanted[key])
+                if isinstance(section.get(key), string_types) and becomes_number(key, wanted[key]):
+                    raise SettingError("%s.%s: Bazarr stores an all-digit value as a number and then refuses it for "
+                                       "this text setting (406); give a value with a non-digit" % (arr, key))
             if "base_url" in wanted:
                 wanted["base_url"] = clean_base_url(wanted["base_url"])
     except SettingError as exc:
@@ -178,6 +174,8 @@ def run(module, client):
 
     shown = ("ip", "port", "base_url", "apikey", "ssl")
     before = dict((k, section.get(k)) for k in list(shown) + sorted(wanted) if k in section or k in wanted)
+    if "base_url" in before:
+        before["base_url"] = clean_base_url(before["base_url"])
     before["enabled"] = general.get("use_%s" % arr)
     after = dict(before)
     after.update(wanted)
@@ -189,6 +187,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            "bazarr",
             arr=dict(type="str", choices=["sonarr", "radarr"], required=True),
             host=dict(type="str", aliases=["ip"]),
             port=dict(type="int"),
@@ -202,10 +201,7 @@ def main():
         supports_check_mode=True,
     )
     client = BazarrClient.from_module(module)
-    try:
-        module.exit_json(**run(module, client))
-    except ApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+    run_module(module, client, run)
 
 
 if __name__ == "__main__":

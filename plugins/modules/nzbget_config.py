@@ -29,17 +29,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver.nzbget
-attributes:
-  check_mode:
-    description: Reads and compares, reports what would change, writes nothing and does not reload.
-    support: full
-  diff_mode:
-    description: Shows the given settings and the categories before and after; passwords are shown as C(<hidden>).
-    support: full
-  platform:
-    description: Runs on the managed host; needs only Python's standard library.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   settings:
     description:
@@ -141,9 +131,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.module_utils.six import integer_types, string_types
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._nzbget import (
-    CATEGORY_DEFAULTS, CATEGORY_OPTION, NzbgetClient, argument_spec, is_secret_option, join_categories,
+    CATEGORY_DEFAULTS, CATEGORY_OPTION, NzbgetClient, is_secret_option, join_categories,
     split_categories)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import diff, is_masked
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._settings import SettingError
@@ -300,6 +290,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            "nzbget",
             settings=dict(type="dict", default={}),
             categories=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
@@ -320,10 +311,7 @@ def main():
         if is_secret_option(name) and value not in (None, ""):
             module.no_log_values.add(str(value))
     client = NzbgetClient.from_module(module)
-    try:
-        module.exit_json(**run(module, client))
-    except ApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+    run_module(module, client, run)
 
 
 if __name__ == "__main__":

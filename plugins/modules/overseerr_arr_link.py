@@ -19,22 +19,16 @@ description:
   - With O(test_connection=true) Overseerr first contacts the app (C(POST .../test)); the module then fails if the
     app cannot be reached, looks up profile ids from names (and names from ids), and checks that the root folders
     exist in the app. Without it, nothing is checked against the app (Overseerr does not check on save either).
-  - Works with the API key only after Overseerr's admin user exists (the key acts as that user).
+  - Works with the API key only after Overseerr's admin user exists (the key acts as that user). Overseerr answers
+    403 both to a wrong key and to any key before its first sign-in; the module tells them apart by the public
+    C(GET /api/v1/settings/public) (C(initialized) is true once the setup is finished, so an admin exists). After the
+    setup a 403 fails as a wrong key; before it the module fails with C(admin_pending=true) in its result, which
+    callers can treat as "not yet" (the wiring role reports such links as pending).
 author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver.overseerr
-attributes:
-  check_mode:
-    description: Reads, compares and (with O(test_connection)) tests; reports what would change, writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the server entry before and after; API keys are shown as C(<hidden>).
-    support: full
-  platform:
-    description: Runs on the managed host; needs only Python's standard library.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   arr:
     description: Which list the server goes in.
@@ -170,8 +164,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._overseerr import OverseerrClient, argument_spec
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._overseerr import OverseerrClient
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import changes, diff, merge
 
 SECRETS = ("apiKey",)
@@ -302,6 +296,7 @@ def main():
     spec["minimum_availability"] = dict(type="str", choices=["announced", "inCinemas", "released"])
     module = AnsibleModule(
         argument_spec=argument_spec(
+            "overseerr",
             arr=dict(type="str", choices=["sonarr", "radarr"], required=True),
             name=dict(type="str", required=True),
             test_connection=dict(type="bool", default=False),
@@ -312,10 +307,7 @@ def main():
         supports_check_mode=True,
     )
     client = OverseerrClient.from_module(module, secrets=[module.params["arr_api_key"] or ""])
-    try:
-        module.exit_json(**run(module, client))
-    except ApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+    run_module(module, client, run)
 
 
 if __name__ == "__main__":

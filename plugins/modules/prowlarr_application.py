@@ -24,17 +24,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads Prowlarr and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the managed keys and fields before and after, secrets hidden.
-    support: full
-  platform:
-    description: Talks to Prowlarr over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   app:
     description:
@@ -189,9 +179,9 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, batch_result, duplicates, fail_message,
+    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, batch_result, duplicates,
     protect, single_item_options, write_planned)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 
 
 ITEM_OPTIONS = dict(
@@ -258,8 +248,8 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(
-            apps=("prowlarr",),
+        argument_spec=argument_spec(
+            "arr", apps=("prowlarr",),
             **single_item_options(ITEM_OPTIONS, "name"),
             update_secrets=dict(type="str", default="on_create", choices=list(UPDATE_SECRETS)),
             force_save=dict(type="bool", default=False),
@@ -270,12 +260,7 @@ def main():
                             ("name", "implementation", "prowlarr_url", "base_url", "app_api_key", "tags")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

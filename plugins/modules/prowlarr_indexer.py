@@ -22,17 +22,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver._arr
-attributes:
-  check_mode:
-    description: Reads Prowlarr and reports what would change; writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the managed keys and fields before and after, secrets hidden.
-    support: full
-  platform:
-    description: Talks to Prowlarr over HTTP from wherever the module runs.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   app:
     description:
@@ -137,8 +127,8 @@ changes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    UPDATE_SECRETS, ArrClient, ArrInputError, ProviderManager, arr_argument_spec, fail_message, protect)
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+    UPDATE_SECRETS, ArrClient, ProviderManager, protect)
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 
 
 def what(module):
@@ -157,8 +147,8 @@ def run(module, client):
 
 def main():
     module = AnsibleModule(
-        argument_spec=arr_argument_spec(
-            apps=("prowlarr",),
+        argument_spec=argument_spec(
+            "arr", apps=("prowlarr",),
             name=dict(type="str", required=True),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             definition=dict(type="str"),
@@ -173,12 +163,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run(module, ArrClient.from_module(module)))
-    except ArrInputError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(msg=fail_message(what(module), exc), status=exc.status, method=exc.method, path=exc.path)
+    run_module(module, ArrClient.from_module(module), run, what)
 
 
 if __name__ == "__main__":

@@ -25,17 +25,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver.qbittorrent
-attributes:
-  check_mode:
-    description: Reads and compares, reports what would change, writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the category before and after.
-    support: full
-  platform:
-    description: Runs on the managed host; needs only Python's standard library.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   name:
     description: Category name, matched exactly. C(/) makes a sub-category. Required unless O(categories) is given.
@@ -131,8 +121,8 @@ categories:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._qbittorrent import QbittorrentClient, argument_spec
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._qbittorrent import QbittorrentClient
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._settings import clean_path
 
 
@@ -226,6 +216,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            "qbittorrent",
             name=dict(type="str"),
             save_path=dict(type="str"),
             download_path=dict(type="str"),
@@ -239,10 +230,7 @@ def main():
         supports_check_mode=True,
     )
     client = QbittorrentClient.from_module(module)
-    try:
-        module.exit_json(**run(module, client))
-    except ApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+    run_module(module, client, run)
 
 
 if __name__ == "__main__":

@@ -27,17 +27,7 @@ author:
   - monsterr.mediaserver developers (@monsterr)
 extends_documentation_fragment:
   - monsterr.mediaserver.qbittorrent
-attributes:
-  check_mode:
-    description: Reads and compares, reports what would change, writes nothing.
-    support: full
-  diff_mode:
-    description: Shows the given keys before and after; secrets are shown as C(<hidden>).
-    support: full
-  platform:
-    description: Runs on the managed host; needs only Python's standard library.
-    support: full
-    platforms: posix
+  - monsterr.mediaserver.attributes
 options:
   preferences:
     description:
@@ -95,9 +85,9 @@ preferences:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six import string_types
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec, run_module
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._qbittorrent import (
-    SECRET_PREFERENCES, WRITE_ONLY_PREFERENCES, QbittorrentClient, argument_spec)
+    SECRET_PREFERENCES, WRITE_ONLY_PREFERENCES, QbittorrentClient)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._resource import _same, diff, is_masked, redact
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._settings import (
     SettingError, clean_path, coerce_like, unknown_keys)
@@ -214,6 +204,7 @@ def run(module, client):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            "qbittorrent",
             preferences=dict(type="dict", required=True),
             update_secrets=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
         ),
@@ -225,10 +216,7 @@ def main():
         if isinstance(value, string_types) and value:
             module.no_log_values.add(value)
     client = QbittorrentClient.from_module(module)
-    try:
-        module.exit_json(**run(module, client))
-    except ApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, method=exc.method, path=exc.path, requests=client.requests)
+    run_module(module, client, run)
 
 
 if __name__ == "__main__":

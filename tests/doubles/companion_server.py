@@ -8,9 +8,11 @@ test image (tests/images/companions) that stands in for Bazarr and Overseerr in 
 Like the real images, each takes what the stack layer seeded before its first start:
 
 - Bazarr: ``/config/config/config.yaml`` (``auth.apikey``, ``general.port``, ``general.base_url``).
-- Overseerr: ``/config/settings.json`` (``main.apiKey``); port 5055. Its API key works only once the admin has
-  signed in (reference section 6); the double's admin exists when ``OVERSEERR_DOUBLE_ADMIN`` is true (the test
-  household says so), else every key-authenticated call gets 403, as on a fresh Overseerr.
+- Overseerr: ``/config/settings.json`` (``main.apiKey``, ``public.initialized``); port 5055. Its API key works only
+  once the admin has signed in (tests/doubles/overseerr.py); ``OVERSEERR_DOUBLE_ADMIN`` true (the test household
+  says so) stands for "the household signed in and finished the setup wizard", which on the real Overseerr
+  creates user 1 and writes ``public.initialized: true``. Otherwise every key-authenticated call gets 403 and
+  ``/api/v1/settings/public`` says what the seeded settings.json says (false), as on a fresh Overseerr.
 
 On top of the in-process doubles:
 
@@ -167,7 +169,9 @@ def make(app, config_dir, environ, listen_port=None):
         with open(os.path.join(config_dir, "settings.json")) as handle:
             settings = json.load(handle)
         admin = str(environ.get("OVERSEERR_DOUBLE_ADMIN", "false")).lower() in TRUE
-        double = ContainerOverseerr(settings.get("main", {}).get("apiKey", ""), admin_exists=admin)
+        seeded = (settings.get("public") or {}).get("initialized") is True
+        double = ContainerOverseerr(settings.get("main", {}).get("apiKey", ""), admin_exists=admin,
+                                    initialized=admin or seeded)
         port = 5055
     double.state_file = os.path.join(config_dir, "%s-double.json" % app)
     double.load_state()

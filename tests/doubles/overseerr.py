@@ -1,13 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: monsterr.mediaserver developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An Overseerr test double (loopback, standard library only), after reference/media-apps-api.md section 6.
+"""An Overseerr 1.34 test double (loopback, standard library only).
 
-Reproduced:
+Reproduced (sct/overseerr v1.34.0 and seerr-team/seerr share this code; paths in those repositories):
 - GET /api/v1/status answers without a key ({version, commitTag, updateAvailable, commitsBehind,
   restartRequired}).
-- Other /api/v1 calls need X-Api-Key: missing or wrong -> 401 (the brief's choice; real Overseerr may answer
-  403 there), and with a right key but no admin user yet (admin_exists=False) -> 403.
+- GET /api/v1/settings/public answers without a key (overseerr-api.yml: ``security: []``; server/routes/index.ts
+  ``router.get('/settings/public', ...)`` returns ``settings.fullPublicSettings``), with ``initialized``:
+  false on a fresh install, set to true only by ``POST /api/v1/settings/initialize``, a /settings route and so
+  behind the admin check below (the setup wizard's last step).
+- The key: server/middleware/auth.ts checkUser(): ``if (req.header('X-API-Key') === settings.main.apiKey)`` the
+  request acts as user 1 (``userId = 1 ... userRepository.findOne({ where: { id: userId } })``), which exists
+  only once someone signed in (the first Plex sign-in creates the admin). isAuthenticated() answers
+  ``403 {"status": 403, "error": "You do not have permission to access this endpoint"}`` when there is no user:
+  so a WRONG key -> 403, and the RIGHT key before the first sign-in (admin_exists=False) -> 403 too. No
+  X-Api-Key header and no session cookie at all -> 401 (the request validator's security check,
+  overseerr-api.yml security: cookieAuth or apiKey; observed on the real 1.34, reference/images.md).
+  What tells a wrong key from "no admin yet" is ``initialized`` above.
 - /api/v1/settings/sonarr and /radarr: GET the list (apiKey in clear); POST stores the body as is with
   id = last id + 1 (first 0) and answers 201; PUT /{id} replaces the object (404 if unknown); DELETE /{id};
   no uniqueness check on name; isDefault true clears isDefault on the other servers with the same is4k;
@@ -39,10 +49,13 @@ ROUTE = re.compile(r"^/api/v1/settings/(sonarr|radarr)(?:/(test|\d+))?$")
 class OverseerrDouble(LoopbackDouble):
     app = "overseerr"
 
-    def __init__(self, api_key, admin_exists=True):
+    def __init__(self, api_key, admin_exists=True, initialized=None):
+        """``admin_exists``: someone signed in (user 1 exists). ``initialized``: the setup wizard was finished
+        (default: as ``admin_exists``; it cannot be true without an admin, except by editing settings.json)."""
         super(OverseerrDouble, self).__init__()
         self.api_key = api_key
         self.admin_exists = admin_exists
+        self.initialized = admin_exists if initialized is None else initialized
         self.servers = {"sonarr": [], "radarr": []}
         self.apps = []
 
@@ -55,12 +68,22 @@ class OverseerrDouble(LoopbackDouble):
         if path == "/api/v1/status" and method == "GET":
             return 200, {"version": "1.34.0", "commitTag": "v1.34.0", "updateAvailable": False, "commitsBehind": 0,
                          "restartRequired": False}
+        if path == "/api/v1/settings/public" and method == "GET":
+            return 200, {"initialized": self.initialized, "applicationTitle": "Overseerr", "applicationUrl": "",
+                         "hideAvailable": False, "localLogin": True, "movie4kEnabled": False, "series4kEnabled": False,
+                         "region": "", "originalLanguage": "", "partialRequestsEnabled": True, "cacheImages": False,
+                         "vapidPublic": "", "enablePushRegistration": False, "locale": "en", "emailEnabled": False,
+                         "newPlexLogin": True}
         if not path.startswith("/api/v1/"):
             return 404, "Not Found"
-        if headers.get("X-Api-Key") != self.api_key:
-            return 401, {"status": 401, "message": "Unauthorized"}
-        if not self.admin_exists:
+        if headers.get("X-Api-Key") is None and "connect.sid" not in (headers.get("Cookie") or ""):
+            return 401, {"message": "'X-Api-Key' header required", "errors": [{"path": "/api/v1", "message":
+                                                                                "'X-Api-Key' header required"}]}
+        if headers.get("X-Api-Key") != self.api_key or not self.admin_exists:
             return 403, {"status": 403, "error": "You do not have permission to access this endpoint"}
+        if path == "/api/v1/settings/initialize" and method == "POST":
+            self.initialized = True
+            return 200, {"initialized": True}
         match = ROUTE.match(path)
         if not match:
             return 404, {"status": 404, "message": "Not Found"}

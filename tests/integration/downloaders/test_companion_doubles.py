@@ -10,6 +10,8 @@ __metaclass__ = type
 import json
 import time
 
+import pytest
+
 from ansible_collections.monsterr.mediaserver.tests.integration.downloaders.bench import free_port, record_bench
 
 SONARR_KEY = "0123456789abcdef0123456789abcdef"
@@ -22,7 +24,7 @@ def bazarr_args(double, **extra):
 
 def test_bazarr_link_four_steps_and_drift(bazarr, counted):
     args = bazarr_args(bazarr, arr="sonarr", host="sonarr", port=8989, base_url="sonarr/", arr_api_key=SONARR_KEY,
-                       ssl=False, settings=dict(only_monitored="true", series_sync=30))
+                       ssl=False, settings=dict(only_monitored="true", series_sync=180))
     before = json.dumps(bazarr.settings, sort_keys=True)
 
     checked, _r, writes = counted("bazarr_arr_link", check_mode=True, **args)
@@ -35,7 +37,7 @@ def test_bazarr_link_four_steps_and_drift(bazarr, counted):
     record_bench("bazarr_arr_link", "change", reads, writes, "tests/doubles/bazarr.py")
     assert bazarr.settings["general"]["use_sonarr"] is True
     assert bazarr.settings["sonarr"]["ip"] == "sonarr" and bazarr.settings["sonarr"]["base_url"] == "/sonarr"
-    assert bazarr.settings["sonarr"]["apikey"] == SONARR_KEY and bazarr.settings["sonarr"]["series_sync"] == 30
+    assert bazarr.settings["sonarr"]["apikey"] == SONARR_KEY and bazarr.settings["sonarr"]["series_sync"] == 180
     assert bazarr.settings["sonarr"]["only_monitored"] is True
     assert bazarr.settings["radarr"]["port"] == 7878, "other sections untouched"
     assert sorted(real["changed_keys"]) == ["general.use_sonarr", "sonarr.apikey", "sonarr.base_url", "sonarr.ip",
@@ -66,13 +68,15 @@ def test_bazarr_bad_input(bazarr, counted, monkeypatch):
     result, _r, writes = counted("bazarr_arr_link", **bazarr_args(bazarr, arr="radarr", settings=dict(movies_sync="hourly")))
     assert result["failed"] is True and "radarr.movies_sync: expects a integer" in result["msg"] and writes == 0
     result, _r, writes = counted("bazarr_arr_link", **bazarr_args(bazarr, arr="radarr", settings=dict(movies_sync=5)))
-    assert result["failed"] is True and result["status"] == 406 and "at least 15" in result["msg"]
+    assert result["failed"] is True and result["status"] == 406
+    assert "radarr.movies_sync must is_in [15, 60, 180" in result["msg"], "Bazarr's own validation message"
     result = counted("bazarr_arr_link", **dict(bazarr_args(bazarr, arr="radarr"), api_key="wrong-key"))[0]
     assert result["failed"] is True and result["status"] == 401 and "API key was refused" in result["msg"]
     assert "wrong-key" not in result["msg"]
     monkeypatch.setattr(time, "sleep", lambda s: None)
     result = counted("bazarr_arr_link", url="http://127.0.0.1:%d" % free_port(), api_key="k", arr="sonarr")[0]
-    assert result["failed"] is True and "bazarr: GET /api/system/settings failed" in result["msg"]
+    assert result["failed"] is True and "bazarr: GET 127.0.0.1:" in result["msg"]
+    assert "/api/system/settings failed" in result["msg"]
 
 
 def overseerr_args(double, **extra):
@@ -150,12 +154,74 @@ def test_overseerr_bad_input(overseerr, counted, monkeypatch):
     assert result["failed"] is True and "creating it needs activeProfileId" in result["msg"] and writes == 0
     result = counted("overseerr_arr_link", **sonarr_link(overseerr, port="eighty"))[0]
     assert result["failed"] is True and "port" in result["msg"]
-    result = counted("overseerr_arr_link", **dict(sonarr_link(overseerr), api_key="nope"))[0]
-    assert result["failed"] is True and result["status"] == 401 and "API key was refused" in result["msg"]
-    overseerr.admin_exists = False
-    result = counted("overseerr_arr_link", **sonarr_link(overseerr))[0]
-    assert result["status"] == 403 and "no admin user exists" in result["msg"]
-    assert overseerr.servers["sonarr"] == []
     monkeypatch.setattr(time, "sleep", lambda s: None)
     result = counted("overseerr_arr_link", **dict(sonarr_link(overseerr), url="http://127.0.0.1:%d" % free_port()))[0]
-    assert result["failed"] is True and "overseerr: GET /api/v1/settings/sonarr failed" in result["msg"]
+    assert result["failed"] is True and "overseerr: GET 127.0.0.1:" in result["msg"]
+    assert "/api/v1/settings/sonarr failed" in result["msg"]
+
+
+def test_overseerr_wrong_key_fails_once_setup_is_finished(overseerr, counted):
+    """Issue #12: a wrong key answers 403 exactly like "no admin yet", and the wiring reported it as pending
+    forever. Once Overseerr's setup is finished (public settings: initialized), a 403 means a wrong key."""
+    result = counted("overseerr_arr_link", **dict(sonarr_link(overseerr), api_key="bm90LXRoZS1rZXk="))[0]
+    assert result["failed"] is True and result["status"] == 403
+    assert "the key is wrong" in result["msg"] and "initialized: true" in result["msg"], result["msg"]
+    assert "admin_pending" not in result and "bm90LXRoZS1rZXk=" not in json.dumps(result)
+    assert overseerr.servers["sonarr"] == []
+
+
+def test_overseerr_without_an_admin_is_pending(overseerr, counted):
+    """A fresh Overseerr (nobody signed in): 403 with the right key; the module says pending, with
+    admin_pending: true for the wiring role, and writes nothing."""
+    overseerr.admin_exists = overseerr.initialized = False
+    result, _r, writes = counted("overseerr_arr_link", **sonarr_link(overseerr))
+    assert result["failed"] is True and result["status"] == 403 and result["admin_pending"] is True
+    assert "pending: Overseerr's setup is not finished" in result["msg"] and writes == 0
+    # a wrong key cannot be told apart before the setup: it is pending too, and the message says so
+    result = counted("overseerr_arr_link", **dict(sonarr_link(overseerr), api_key="bm90LXRoZS1rZXk="))[0]
+    assert result["admin_pending"] is True and "nor be checked" in result["msg"]
+
+
+def test_overseerr_without_a_key_header_is_a_401(overseerr):
+    from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import HttpClient
+    response = HttpClient("overseerr", overseerr.url, retries=0).request("GET", "/api/v1/settings/sonarr",
+                                                                         expect=(401,))
+    assert response.status == 401
+
+
+def test_bazarr_empty_list_is_cleared_then_unchanged(bazarr, counted):
+    """Issue #12: an empty list was never sent (zero repeated fields), so Bazarr never cleared it and every run
+    reported changed. Bazarr clears a list only when its field is sent once with an empty value."""
+    bazarr.set("sonarr", "excluded_tags", ["old-tag", "other"])
+    args = bazarr_args(bazarr, arr="sonarr", host="sonarr", settings=dict(excluded_tags=[]))
+    first, _r, writes = counted("bazarr_arr_link", **args)
+    assert first["changed_keys"] == ["general.use_sonarr", "sonarr.excluded_tags", "sonarr.ip"] and writes == 1
+    assert bazarr.posts[-1]["settings-sonarr-excluded_tags"] == [""], "sent once, empty"
+    assert bazarr.settings["sonarr"]["excluded_tags"] == []
+    again, _r, writes = counted("bazarr_arr_link", **args)
+    assert again["changed"] is False and writes == 0
+    tags = bazarr_args(bazarr, arr="sonarr", host="sonarr", settings=dict(excluded_tags=["a-tag", "b"]))
+    counted("bazarr_arr_link", **tags)
+    assert bazarr.posts[-1]["settings-sonarr-excluded_tags"] == ["a-tag", "b"]
+    assert bazarr.settings["sonarr"]["excluded_tags"] == ["a-tag", "b"]
+    assert counted("bazarr_arr_link", **tags)[0]["changed"] is False
+
+
+@pytest.mark.parametrize("given", ["/", "", "//"])
+def test_bazarr_base_url_none_shows_no_spurious_diff(bazarr, counted, given):
+    """Issue #12: Bazarr stores base_url '/' back as '' (url_sonarr()); the module compared them as equal but
+    its diff showed a base_url line ('' -> '/') on every run."""
+    args = bazarr_args(bazarr, arr="sonarr", host="sonarr", port=8989, base_url=given, arr_api_key=SONARR_KEY)
+    counted("bazarr_arr_link", **args)
+    assert bazarr.settings["sonarr"]["base_url"] == "", "Bazarr's own rewrite"
+    again = counted("bazarr_arr_link", **args)[0]
+    assert again["changed"] is False
+    assert again["diff"]["before"] == again["diff"]["after"], again["diff"]
+
+
+def test_bazarr_all_digit_text_value_fails_before_writing(bazarr, counted):
+    """Bazarr casts an all-digit form value to int unless its key is in str_keys, then refuses it for a text
+    setting (406, after its other keys were parsed): the module says so before writing anything."""
+    result, _r, writes = counted("bazarr_arr_link", **bazarr_args(bazarr, arr="radarr", arr_api_key="12345678901234567890"))
+    assert result["failed"] is True and "radarr.apikey: Bazarr stores an all-digit value as a number" in result["msg"]
+    assert writes == 0 and "12345678901234567890" not in json.dumps(result)

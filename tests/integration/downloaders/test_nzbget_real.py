@@ -112,4 +112,5 @@ def test_wrong_password_and_unreachable(nzbget, counted, monkeypatch):
     assert "wrong ControlUsername/ControlPassword" in result["msg"] and "not-it" not in json.dumps(result)
     monkeypatch.setattr(time, "sleep", lambda s: None)
     result = counted("nzbget_config", url="http://127.0.0.1:%d" % free_port(), password="x")[0]
-    assert result["failed"] is True and "nzbget: POST /jsonrpc (loadconfig) failed" in result["msg"]
+    assert result["failed"] is True and "/jsonrpc (loadconfig) failed" in result["msg"]
+    assert result["msg"].startswith("nzbget: POST 127.0.0.1:")

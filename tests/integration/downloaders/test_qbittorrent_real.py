@@ -116,7 +116,8 @@ def test_unreachable_app_fails_cleanly(counted, monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda s: None)
     url = "http://127.0.0.1:%d" % free_port()
     result = counted("qbittorrent_preferences", url=url, password="x", preferences={"dht": False})[0]
-    assert result["failed"] is True and "qbittorrent: POST /api/v2/auth/login failed" in result["msg"]
+    assert result["failed"] is True and "/api/v2/auth/login failed" in result["msg"]
+    assert result["msg"].startswith("qbittorrent: POST %s/" % url[len("http://"):])
     assert "connection error" in result["msg"]
 
 

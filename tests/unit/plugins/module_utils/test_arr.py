@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.monsterr.mediaserver.plugins.module_utils import _arr
+from ansible_collections.monsterr.mediaserver.plugins.module_utils import _http
+from ansible_collections.monsterr.mediaserver.plugins.module_utils._module import argument_spec
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._arr import (
-    ArrClient, ArrInputError, ProviderManager, arr_argument_spec, check_fields, coerce_field, find_template, hide_secrets)
+    ArrClient, ArrInputError, ProviderManager, check_fields, coerce_field, find_template, hide_secrets)
 from ansible_collections.monsterr.mediaserver.plugins.module_utils._http import ApiError
 from ansible_collections.monsterr.mediaserver.tests.doubles.arr_harness import KEY, servarr  # noqa: F401  pylint: disable=unused-import
 
@@ -70,7 +71,7 @@ def test_starting_app_is_waited_for_with_ping_then_status(servarr):
 
 def test_unreachable_gives_up_after_wait_timeout(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(_arr.time, "time", lambda: now[0])
+    monkeypatch.setattr(_http.time, "time", lambda: now[0])
 
     def sleep(seconds):
         now[0] += seconds
@@ -78,13 +79,13 @@ def test_unreachable_gives_up_after_wait_timeout(monkeypatch):
     c = ArrClient("lidarr", "http://127.0.0.1:9", KEY, wait_timeout=6, retries=0, sleep=sleep)
     with pytest.raises(ApiError) as caught:
         c.list("downloadclient")
-    assert "lidarr: GET /ping" in str(caught.value) and "not ready after 6s" in str(caught.value)
+    assert "lidarr: GET 127.0.0.1:9/ping" in str(caught.value) and "not ready after 6s" in str(caught.value)
 
 
 def test_argument_spec():
-    spec = arr_argument_spec(name=dict(type="str"))
+    spec = argument_spec("arr", name=dict(type="str"))
     assert spec["api_key"]["no_log"] is True and spec["app"]["required"] is True and "name" in spec
-    assert arr_argument_spec(apps=("prowlarr",))["app"] == dict(type="str", choices=["prowlarr"], default="prowlarr")
+    assert argument_spec("arr", apps=("prowlarr",))["app"] == dict(type="str", choices=["prowlarr"], default="prowlarr")
     with pytest.raises(ArrInputError):
         ArrClient("sickbeard", "http://x", KEY)
 

@@ -81,7 +81,7 @@ def test_rpc_error_names_the_method_and_hides_the_password(server):
     c = NzbgetClient(server["url"], "nzbget", "pw-secret", sleep=lambda s: None)
     with pytest.raises(ApiError) as err:
         c.config()
-    assert str(err.value) == "nzbget: POST /jsonrpc (config) -> 200: bad ******** thing"
+    assert str(err.value) == "nzbget: POST %s/jsonrpc (config) -> 200: bad ******** thing" % server["url"][len("http://"):]
 
 
 def test_wrong_password_is_401_with_a_clear_reason(server):

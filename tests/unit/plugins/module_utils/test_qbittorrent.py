@@ -101,18 +101,38 @@ def test_banned_ip_is_reported_as_a_ban(server):
     assert err.value.status == 403 and "banned" in str(err.value) and len(logins(server)) == 1
 
 
-def test_login_502_is_not_retried(server):
-    server["login"] = (502, b"Bad Gateway", {})
-    with pytest.raises(ApiError):
-        client(server).connect()
-    assert len(logins(server)) == 1, "a proxy may have passed the login on: do not send it twice"
+def test_login_502_503_504_is_retried_with_backoff_then_succeeds(server):
+    """Issue #12: a login answered 502/503/504 (qBittorrent restarting behind a proxy) is retried like any request,
+    a bounded number of times with backoff; a refused login (Fails., 401, 403) never is (tests above)."""
+    answers = [(502, b"Bad Gateway", {}), (503, b"", {}), (504, b"", {}),
+               (200, b"Ok.", {"Set-Cookie": "SID=abc; HttpOnly; path=/"})]
+    server["login"] = answers[0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        answers.pop(0)
+        server["login"] = answers[0]
+
+    c = QbittorrentClient(server["url"], password="pw-secret", sleep=sleep)
+    c.connect()
+    assert c.logged_in is True and len(logins(server)) == 4 and sleeps == [0.5, 1.0, 2.0]
 
 
-def test_login_retried_only_when_the_connection_never_happened(server):
-    c = QbittorrentClient("http://127.0.0.1:9", password="x", sleep=lambda s: None, login_attempts_on_connection_error=3)
+def test_login_gives_up_after_bounded_retries(server):
+    server["login"] = (503, b"Service Unavailable", {})
+    c = QbittorrentClient(server["url"], password="pw-secret", retries=2, sleep=lambda s: None)
+    with pytest.raises(ApiError) as err:
+        c.connect()
+    assert len(logins(server)) == 3 and err.value.status == 503 and "gave up after 3 attempts" in str(err.value)
+
+
+def test_login_retried_when_the_connection_never_happened(server):
+    c = QbittorrentClient("http://127.0.0.1:9", password="x", sleep=lambda s: None, retries=2)
     with pytest.raises(ApiError) as err:
         c.connect()
     assert "connection error" in str(err.value) and c.requests == 3
+    assert "127.0.0.1:9/api/v2/auth/login" in str(err.value)
 
 
 def test_api_key_uses_bearer_and_no_login(server):

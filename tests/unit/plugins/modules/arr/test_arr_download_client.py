@@ -151,7 +151,7 @@ def test_unreachable_app_fails_clearly(servarr, capsys):
                   name="qBittorrent", implementation="QBittorrent")
     result = run_module(capsys, MODULE, **params)
     assert result["failed"] is True
-    assert "download client 'qBittorrent' in sonarr: sonarr: GET /api/v3/downloadclient failed" in result["msg"]
+    assert "download client 'qBittorrent' in sonarr: sonarr: GET 127.0.0.1:9/api/v3/downloadclient failed" in result["msg"]
     assert "k" * 32 not in str(result)
 
 

@@ -125,7 +125,7 @@ def test_info_reads_status_and_health(servarr, capsys, app):
 
 def test_info_unreachable_and_starting(servarr, capsys):
     result = run_module(capsys, "arr_info", url="http://127.0.0.1:9", api_key="x" * 32, app="radarr", wait_timeout=0)
-    assert result["failed"] and "status of radarr: radarr: GET /api/v3/system/status failed" in result["msg"]
+    assert result["failed"] and "status of radarr: radarr: GET 127.0.0.1:9/api/v3/system/status failed" in result["msg"]
     double = servarr("radarr", starting=12)
     result = run_module(capsys, "arr_info", **conn(double, wait_timeout=60))
     assert result["version"] == double.state.info["version"]
