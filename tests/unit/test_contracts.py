@@ -281,3 +281,26 @@ def test_the_synthesized_fixtures_are_the_ones_their_provenance_names():
             data = handle.read()
         assert sha(data) == digest, name
         assert json.loads(data.decode("utf-8")), name
+
+
+# --- pytest.mark.needs (tests/conftest.py) ---------------------------------------------------------------------
+
+def test_a_missing_prerequisite_fails_the_test_with_its_message_and_never_skips(tmp_path):
+    (tmp_path / "test_prerequisites.py").write_text(
+        "import pytest\n"
+        "pytestmark = pytest.mark.needs(True, 'never shown')\n\n"
+        "@pytest.mark.needs(None, 'frobnicate not found: run `make setup` (apt-get install frobnicate)')\n"
+        "def test_missing():\n"
+        "    raise AssertionError('the body must not run')\n\n"
+        "def test_present():\n"
+        "    pass\n")
+    collections = os.path.join(contracts.ROOT, "collections")
+    env = dict(os.environ, PYTHONPATH=collections + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", os.devnull, "-rA",
+                           "-p", "ansible_collections.monsterr.mediaserver.tests.conftest", str(tmp_path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                          cwd=str(tmp_path), timeout=120)
+    assert proc.returncode == 1, proc.stdout
+    assert re.search(r"1 passed, 1 error", proc.stdout) and "skipped" not in proc.stdout, proc.stdout
+    assert "frobnicate not found: run `make setup` (apt-get install frobnicate)" in proc.stdout
+    assert "the body must not run" not in proc.stdout and "never shown" not in proc.stdout.split("short test summary")[-1]
