@@ -28,10 +28,10 @@ molecule:  ## every Molecule scenario (S=<name> for one)
 images:  ## Build the local Debian 12/13 base images and the service images of tests/images (skips what is built)
 	@bash scripts/build-service-images.sh
 
-demo:  ## Provision a throwaway Debian 13 container with site.yml and the example inventory
+demo:  ## The whole media server in a throwaway Debian 13 container: site.yml, every layer, the example household
 	@bash scripts/demo.sh up
 
-demo-clean:  ## Remove the demo container, its cached facts and its generated secrets
+demo-clean:  ## Remove the demo container, its volumes, its cached facts and the example household's generated secrets
 	@bash scripts/demo.sh clean
 
 new-household:  ## Create inventories/<name>/ with every secret generated (asks; or pass ARGS="-e household=...")
