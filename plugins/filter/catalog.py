@@ -11,25 +11,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
 
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils import _catalog_schema as _schema
 from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._problems import problem as _problem
 
-# Every field a catalog entry may carry; an override with any other key is a typo.
-FIELDS = frozenset([
-    "name", "description", "group", "image", "command", "user_env", "port", "environment", "volumes",
-    "publish", "read_only", "tmpfs", "healthcheck", "proxy", "api", "secrets", "seeds", "metrics", "backup",
-    "dashboard", "wiring", "depends_on", "opt_in", "capabilities", "networks", "internal_url", "host_port", "host_url",
-    "user",
-])
+# Every field a catalog entry may carry (the typed schema's top level); an override with any other key is a typo.
+FIELDS = frozenset(key for key, field in _schema.ENTRY.keys.items() if not field.derived or key == "name")
 POLICIES = ("two_factor", "one_factor", "bypass", "none")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _merge(base, override):
@@ -124,91 +123,166 @@ def _host_path(entry):
 def _image_problem(image):
     if not isinstance(image, string_types) or not image:
         return "has no image", "set image: <registry>/<name>:<version>"
-    if _DIGEST_RE.search(image):
-        return None
+    if "@" in image:
+        if _DIGEST_RE.search(image):
+            return None
+        return ("has a digest that is not sha256 with 64 hex digits (truncated?)",
+                "copy the whole digest, e.g. %s@sha256:<64 hex digits>, or pin a version tag" % image.split("@", 1)[0])
     last = image.rsplit("/", 1)[-1]
     if ":" not in last:
         return "has no tag (that means :latest)", "pin a version, e.g. %s:1.2.3" % image
     tag = last.rsplit(":", 1)[1]
-    if tag == "latest" or tag in ("develop", "nightly", "edge", "main", "master"):
+    if not _TAG_RE.match(tag):
+        return "has the tag '%s', which no registry accepts" % tag, "pin a release version, e.g. %s:1.2.3" % image.rsplit(":", 1)[0]
+    if tag == "latest" or tag in ("develop", "nightly", "edge", "main", "master", "stable", "release"):
         return "uses the floating tag :%s" % tag, "pin a release version or a digest; upgrades happen by changing the pin and re-running"
     return None
 
 
-def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventories/<household>/group_vars/mediaserver/main.yml"):
-    """Every problem with the household's choice of services, one line each, all at once."""
-    overrides = overrides or {}
+def _line(variable, value, reason, fix, where):
+    return _problem(variable, value, reason, fix, where)
+
+
+def _templated(value):
+    """A value Ansible has not filled in yet (the shipped files read as plain YAML, in unit tests)."""
+    return isinstance(value, string_types) and "{{" in value
+
+
+def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventories/<household>/group_vars/mediaserver/main.yml",
+                     retired=None, domain=None):
+    """Every problem with the household's choice of services, one line each, all at once.
+
+    Overrides are checked against the typed entry schema (plugins/plugin_utils/_catalog_schema.py) at every
+    depth; ``retired`` maps a name no longer shipped to its replacement (or a message); ``domain`` is the
+    household's domain, for the length of every served name.
+    """
+    overrides = _plain(overrides) if overrides is not None else {}
+    resolved = _plain(resolved or [])
+    retired = _plain(retired or {})
     problems = []
     known = ", ".join(sorted(shipped))
     if not isinstance(enabled, (list, tuple)):
-        return ["catalog_enabled = %r is not a list. Fix: list service names, e.g. [plex, sonarr] (in %s)." % (enabled, where)]
+        return [_line("catalog_enabled", enabled, "is not a list", "list service names, e.g. [plex, sonarr]", where)]
+    enabled = [_plain(n) for n in enabled]
     for name in enabled:
+        if not isinstance(name, string_types):
+            problems.append(_line("catalog_enabled", name, "is not a service name", "list names such as plex, sonarr", where))
+        elif name in retired and name not in shipped:
+            problems.append(_line("catalog_enabled", name, "is retired: %s" % retired[name],
+                                  "remove %s from catalog_enabled%s" % (name, _replacement(retired[name], shipped)), where))
+        elif name not in shipped:
+            problems.append(_line("catalog_enabled", name, "is not a service of the catalog",
+                                  _did_you_mean(name, shipped) + "use one of " + known, where))
+    for name in sorted(set(n for n in enabled if isinstance(n, string_types) and enabled.count(n) > 1)):
+        problems.append(_line("catalog_enabled", name, "is listed more than once", "list each service once", where))
+    if not isinstance(overrides, dict):
+        problems.append(_line("catalog_overrides", overrides, "is not a dict",
+                              "give the fields to change per service, e.g. {sonarr: {proxy: {subdomain: tv}}}", where))
+        overrides = {}
+    reported = set()  # override paths the schema already found wrong: not reported twice
+    for name, override in sorted(overrides.items(), key=lambda kv: "%s" % kv[0]):
         if name not in shipped:
-            problems.append("catalog_enabled has unknown service '%s'. Fix: use one of %s (in %s)." % (name, known, where))
-    duplicates = sorted(set(n for n in enabled if list(enabled).count(n) > 1))
-    for name in duplicates:
-        problems.append("catalog_enabled lists '%s' more than once. Fix: list each service once (in %s)." % (name, where))
-    for name, override in sorted(overrides.items()):
-        if name not in shipped:
-            problems.append("catalog_overrides has unknown service '%s'. Fix: use one of %s, or add a catalog file "
-                            "roles/catalog/services/%s.yml (in %s)." % (name, known, name, where))
+            problems.append(_line("catalog_overrides.%s" % name, override, "is not a service of the catalog",
+                                  _did_you_mean(name, shipped) + "use one of %s, or add a catalog file "
+                                  "roles/catalog/services/%s.yml" % (known, name), where))
             continue
         if not isinstance(override, dict):
-            problems.append("catalog_overrides.%s = %r is not a dict. Fix: give the fields to change, e.g. "
-                            "{subdomain: tv} (in %s)." % (name, override, where))
+            problems.append(_line("catalog_overrides.%s" % name, override, "is not a dict",
+                                  "give the fields to change, e.g. {proxy: {subdomain: tv}}", where))
             continue
-        for field in sorted(set(override) - FIELDS):
-            problems.append("catalog_overrides.%s has unknown field '%s'. Fix: use one of %s (in %s)."
-                            % (name, field, ", ".join(sorted(FIELDS - {"name"})), where))
+        for path, value, reason, fix in _schema.entry_problems(name, override, partial=True, prefix="catalog_overrides." + name):
+            problems.append(_line(path, value, reason, fix, where))
+            reported.add(path)
 
     hosts, ports = {}, {}
     for entry in resolved:
         name = entry["name"]
-        found = _image_problem(entry.get("image"))
-        if found:
-            problems.append("%s image = %r %s. Fix: %s (catalog_overrides.%s.image in %s)."
-                            % (name, entry.get("image"), found[0], found[1], name, where))
+        override = "catalog_overrides.%s" % name
+        for field, image in (("image", entry.get("image")), ("metrics.image", (entry.get("metrics") or {}).get("image"))):
+            if field == "metrics.image" and image in (None, ""):
+                continue
+            found = None if "%s.%s" % (override, field) in reported else _image_problem(image)
+            if found:
+                problems.append(_line("%s.%s" % (override, field), image, found[0], found[1], where))
         proxy = entry.get("proxy") or {}
-        if proxy:
+        if isinstance(proxy, dict) and proxy:
             sub = proxy.get("subdomain")
-            if not isinstance(sub, string_types) or not _LABEL_RE.match(sub):
-                problems.append("%s proxy.subdomain = %r is not a DNS label. Fix: lowercase letters, digits and '-', "
-                                "e.g. tv (catalog_overrides.%s.proxy.subdomain in %s)." % (name, sub, name, where))
+            if override + ".proxy.subdomain" in reported:
+                pass
+            elif not isinstance(sub, string_types) or not _LABEL_RE.match(sub):
+                problems.append(_line(override + ".proxy.subdomain", sub, "is not a DNS label",
+                                      "lowercase letters, digits and '-', e.g. tv", where))
             else:
                 hosts.setdefault(sub, []).append(name)
+                if isinstance(domain, string_types) and domain and len("%s.%s" % (sub, domain)) > 253:
+                    problems.append(_line(override + ".proxy.subdomain", sub, "makes %s.%s longer than the 253 characters "
+                                          "a DNS name may have" % (sub, domain[:20] + "..."),
+                                          "shorten household_domain or the subdomain", where))
             policy = proxy.get("auth")
-            if policy not in POLICIES:
-                problems.append("%s proxy.auth = %r is not a policy. Fix: one of %s (catalog_overrides.%s.proxy.auth in %s)."
-                                % (name, policy, ", ".join(POLICIES), name, where))
+            if override + ".proxy.auth" in reported:
+                pass
+            elif policy not in POLICIES:
+                problems.append(_line(override + ".proxy.auth", policy, "is not a policy", "one of " + ", ".join(POLICIES), where))
             elif policy in ("one_factor", "two_factor") and not proxy.get("groups"):
-                problems.append("%s proxy.groups is empty for policy %s: nobody could sign in. Fix: list groups, e.g. "
-                                "[admins] (catalog_overrides.%s.proxy.groups in %s)." % (name, policy, name, where))
+                problems.append(_line(override + ".proxy.groups", proxy.get("groups"), "is empty for policy %s: nobody "
+                                      "could sign in" % policy, "list groups, e.g. [admins]", where))
         for publish in entry.get("publish") or []:
-            key = "%s/%s" % (publish.get("host_port"), publish.get("protocol", "tcp"))
+            if not isinstance(publish, dict) or _templated(publish.get("host_port")) or override + ".publish" in \
+                    set(p.split("[")[0] for p in reported):
+                continue
+            if "publish" not in (overrides.get(name) or {}) and _int_or_none(publish.get("host_port")) is not None \
+                    and not 0 < _int_or_none(publish.get("host_port")) < 65536:
+                continue  # a shipped port from a setting (catalog_torrent_port), which its own check reports
+            host_port = _int_or_none(publish.get("host_port"))
+            if host_port is None or not 0 < host_port < 65536:
+                problems.append(_line(override + ".publish", publish, "has a host_port that is not a port",
+                                      "a number from 1 to 65535", where))
+                continue
+            key = "%s/%s" % (host_port, publish.get("protocol", "tcp"))
             ports.setdefault(key, []).append(name)
         host_port = entry.get("host_port")
-        if host_port not in (None, 0, "") and not (_int_or_none(host_port) and 0 < _int_or_none(host_port) < 65536):
-            problems.append("%s host_port = %r is not a port. Fix: a number from 1 to 65535, or 0 for no host-private "
-                            "port (catalog_overrides.%s.host_port in %s)." % (name, host_port, name, where))
+        if override + ".host_port" in reported:
+            pass
+        elif host_port not in (None, 0, "") and not (_int_or_none(host_port) and 0 < _int_or_none(host_port) < 65536):
+            problems.append(_line(override + ".host_port", host_port, "is not a port",
+                                  "a number from 1 to 65535, or 0 for no host-private port", where))
         elif entry.get("host_loopback"):
             ports.setdefault("%s/tcp" % host_port, []).append(name)
-        for dependency in entry.get("depends_on") or []:
+        for dependency in list(entry.get("depends_on") or []) + list(entry.get("requires") or []):
             if dependency not in enabled:
-                problems.append("%s needs '%s', which is not enabled. Fix: add %s to catalog_enabled, or remove %s "
-                                "(in %s)." % (name, dependency, dependency, name, where))
+                problems.append(_line("catalog_enabled", name, "needs '%s', which is not enabled" % dependency,
+                                      "add %s to catalog_enabled, or remove %s" % (dependency, name), where))
         for secret, spec in sorted((entry.get("secrets") or {}).items()):
             if isinstance(spec, dict) and spec.get("required") and not spec.get("value"):
-                problems.append("%s secret '%s' is missing. Fix: set %s (e.g. in an ansible-vault encrypted vault.yml "
-                                "beside %s)." % (name, secret, spec.get("variable", "its variable"), where))
+                variable = spec.get("variable") or "vault_%s_%s" % (re.sub(r"[^a-z0-9]", "_", name), secret)
+                problems.append(_line(variable, spec.get("value") or "", "is missing (%s's %s)" % (name, secret),
+                                      "set %s in an ansible-vault encrypted vault.yml beside main.yml" % variable,
+                                      where.rsplit("/", 1)[0] + "/vault.yml" if "/" in where else where))
     for sub, names in sorted(hosts.items()):
         if len(names) > 1:
-            problems.append("subdomain '%s' is used by %s. Fix: give each a different proxy.subdomain in "
-                            "catalog_overrides (in %s)." % (sub, " and ".join(names), where))
+            problems.append(_line("proxy.subdomain", sub, "is used by %s" % " and ".join(names),
+                                  "give each a different catalog_overrides.<service>.proxy.subdomain", where))
     for port, names in sorted(ports.items()):
         if len(names) > 1:
-            problems.append("host port %s is published by %s. Fix: change publish (or host_port, the 127.0.0.1 port) "
-                            "of one of them in catalog_overrides (in %s)." % (port, " and ".join(names), where))
+            problems.append(_line("host port", port, "is published by %s" % " and ".join(names),
+                                  "change publish (or host_port, the 127.0.0.1 port) of one of them in catalog_overrides", where))
     return problems
+
+
+def catalog_warnings(resolved):
+    """One line per enabled service whose entry is marked deprecated (not a failure)."""
+    return ["%s is deprecated: %s" % (entry["name"], entry["deprecated"]) for entry in _plain(resolved or [])
+            if entry.get("deprecated")]
+
+
+def _replacement(message, shipped):
+    names = [n for n in sorted(shipped) if re.search(r"\b%s\b" % re.escape(n), "%s" % message)]
+    return "; add %s instead" % " or ".join(names) if names else ""
+
+
+def _did_you_mean(name, known):
+    close = difflib.get_close_matches("%s" % name, sorted(known), n=1, cutoff=0.6)
+    return "did you mean %s? " % close[0] if close else ""
 
 
 class FilterModule(object):
@@ -216,4 +290,5 @@ class FilterModule(object):
         return {
             "catalog_resolve": catalog_resolve,
             "catalog_problems": catalog_problems,
+            "catalog_warnings": catalog_warnings,
         }

@@ -23,6 +23,7 @@ from ansible.module_utils.common._collections_compat import Mapping
 from ansible.module_utils.six import string_types
 
 from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._data import plain as _plain
+from ansible_collections.monsterr.mediaserver.plugins.plugin_utils._problems import problem as _problem
 
 _DURATION_RE = re.compile(r"^([0-9]+(ns|us|ms|s|m|h))+$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -326,47 +327,41 @@ def stack_seeds(resolved, appdata_root):
     return out
 
 
-def stack_problems(resolved, specs=None, given=None, where="inventories/<household>/group_vars/mediaserver/main.yml"):
-    """What the stack cannot render, one line each, all at once."""
+def stack_problems(resolved, where="inventories/<household>/group_vars/mediaserver/main.yml"):
+    """What the stack cannot render, one line each, all at once (preflight runs it; the household's secrets are
+    checked there too, by secret_problems in plugins/filter/preflight.py)."""
     problems = []
     for entry in resolved or []:
         name = entry["name"]
+        override = "catalog_overrides.%s" % name
         environment = entry.get("environment") or {}
         if not isinstance(environment, Mapping):
-            problems.append("%s environment = %r is not a dict. Fix: give NAME: value pairs (catalog_overrides.%s."
-                            "environment in %s)." % (name, environment, name, where))
+            problems.append(_problem(override + ".environment", environment, "is not a dict", "give NAME: value pairs", where))
             environment = {}
         for key in environment:
             if not _ENV_RE.match("%s" % key):
-                problems.append("%s environment has the variable name %r. Fix: letters, digits and _ only "
-                                "(catalog_overrides.%s.environment in %s)." % (name, key, name, where))
+                problems.append(_problem("%s.environment.%s" % (override, key), environment[key], "has a name that is not an "
+                                         "environment variable", "letters, digits and _ only", where))
         api = entry.get("api") or {}
         url_base = api.get("url_base") or ""
         for key, value in environment.items():
             if "%s" % key == "%s__SERVER__URLBASE" % (api.get("app") or name).upper() and (value or "") != url_base:
-                problems.append("%s environment %s = %r differs from api.url_base = %r. Fix: set both to the same "
-                                "URL base (catalog_overrides.%s in %s)." % (name, key, value, url_base, name, where))
+                problems.append(_problem("%s.environment.%s" % (override, key), value, "differs from api.url_base = %r" % url_base,
+                                         "set both to the same URL base", where))
             if "%s" % key == "%s__SERVER__PORT" % (api.get("app") or name).upper() and "%s" % value != "%s" % entry.get("port"):
-                problems.append("%s environment %s = %r differs from port = %r. Fix: set both to the same port "
-                                "(catalog_overrides.%s in %s)." % (name, key, value, entry.get("port"), name, where))
+                problems.append(_problem("%s.environment.%s" % (override, key), value, "differs from port = %r" % entry.get("port"),
+                                         "set both to the same port", where))
         check = entry.get("healthcheck") or {}
         for key in ("interval", "timeout", "start_period", "start_interval"):
             if check.get(key) not in (None, "") and not _DURATION_RE.match("%s" % check[key]):
-                problems.append("%s healthcheck.%s = %r is not a duration. Fix: e.g. 30s or 1m30s "
-                                "(catalog_overrides.%s.healthcheck in %s)." % (name, key, check[key], name, where))
+                problems.append(_problem("%s.healthcheck.%s" % (override, key), check[key], "is not a duration",
+                                         "e.g. 30s or 1m30s", where))
         for seed in entry.get("seeds") or []:
             if not isinstance(seed, Mapping) or not seed.get("template") or not seed.get("dest") \
                     or ".." in ("%s/%s" % (seed.get("template"), seed.get("dest"))).split("/"):
-                problems.append("%s seeds has %r. Fix: {template: <file under roles/stack/templates/seeds>, dest: "
-                                "<path inside the app's appdata>} (catalog_overrides.%s.seeds in %s)."
-                                % (name, seed, name, where))
-    for spec, value in zip(specs or [], given or []):
-        if value in (None, ""):
-            continue
-        if not isinstance(value, string_types) or "'" in value or "\n" in value or len(value) < 12:
-            problems.append("%s (the %s secret of %s) is unusable: it must be a string of at least 12 characters "
-                            "without quotes or line breaks. Fix: change it in your vault, or remove it to have "
-                            "one generated." % (spec["variable"], spec["name"], spec["service"]))
+                problems.append(_problem(override + ".seeds", seed, "has a seed that is not {template, dest} inside the app",
+                                         "{template: <file under roles/stack/templates/seeds>, dest: <path inside the app's "
+                                         "appdata>}", where))
     return problems
 
 

@@ -204,7 +204,7 @@ def run_role(env, extra=None, check=False, expect_ok=True):
     if check:
         argv += ["--check", "--diff"]
     proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"))
+                          env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"))
     recap = re.search(r"testhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
     counts = dict(zip(("ok", "changed", "unreachable", "failed"), map(int, recap.groups()))) if recap else {}
     if expect_ok:
@@ -332,9 +332,10 @@ def test_bad_settings_fail_with_every_problem_at_once(env):
         "catalog_overrides": dict(env["vars"]["catalog_overrides"], sonarr={"proxy": {"bypass_paths": ["/api; evil"]}}),
     }, expect_ok=False)
     assert rc != 0
-    assert "proxy found 3 problem(s); nothing was changed on the host" in out, out[-3000:]
-    assert "proxy_http_port is 70000" in out
-    assert "proxy_tls_protocols" in out
+    # The layer runs without preflight here: it checks itself with preflight's rules (plugins/filter/layer_problems.py).
+    assert "Preflight found 3 problem(s); nothing was changed on the host" in out, out[-3000:]
+    assert "proxy_http_port = 70000 is not a TCP port" in out
+    assert "proxy_tls_protocols = ['TLSv1'] is not TLSv1.2 and/or TLSv1.3" in out
     assert "catalog_overrides.sonarr.proxy.bypass_paths has '/api; evil'" in out
 
 

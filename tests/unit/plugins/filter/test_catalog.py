@@ -112,16 +112,16 @@ def test_every_problem_is_reported_at_once():
     enabled = DEFAULTS["catalog_enabled"] + ["portainer", "nonexistent"]
     _, problems = resolve(enabled=enabled, overrides=overrides)
     expected = [
-        "catalog_enabled has unknown service 'nonexistent'",
-        "catalog_overrides has unknown service 'bogus'",
-        "catalog_overrides.sonarr has unknown field 'colour'",
-        "sonarr image = 'lscr.io/linuxserver/sonarr:latest' uses the floating tag :latest",
-        "radarr image = 'lscr.io/linuxserver/radarr' has no tag",
-        "grafana proxy.auth = 'two_factors' is not a policy",
-        "homepage proxy.groups is empty for policy one_factor",
-        "portainer needs 'socket-proxy', which is not enabled",
-        "subdomain 'radarr' is used by radarr and sonarr",
-        "host port 32400/tcp is published by plex and qbittorrent",
+        "catalog_enabled = 'nonexistent' is not a service of the catalog",
+        "catalog_overrides.bogus = {'image': 'x:1'} is not a service of the catalog",
+        "catalog_overrides.sonarr.colour = 'red' is not a field of sonarr",
+        "catalog_overrides.sonarr.image = 'lscr.io/linuxserver/sonarr:latest' uses the floating tag :latest",
+        "catalog_overrides.radarr.image = 'lscr.io/linuxserver/radarr' has no tag",
+        "catalog_overrides.grafana.proxy.auth = 'two_factors' is not one of",
+        "catalog_overrides.homepage.proxy.groups = [] is empty for policy one_factor",
+        "catalog_enabled = 'portainer' needs 'socket-proxy', which is not enabled",
+        "proxy.subdomain = 'radarr' is used by radarr and sonarr",
+        "host port = '32400/tcp' is published by plex and qbittorrent",
     ]
     for fragment in expected:
         assert len([p for p in problems if fragment in p]) == 1, (fragment, problems)
@@ -134,5 +134,5 @@ def test_required_secret_missing_is_reported():
     cat["plex"]["secrets"]["claim"].update(required=True, value="")
     resolved = catalog_resolve(cat, ["plex"], {}, "/opt/monsterr", "/data", "x.org")
     problems = catalog_problems(resolved, cat, ["plex"], {}, "inv/main.yml")
-    assert problems == ["plex secret 'claim' is missing. Fix: set vault_plex_claim_token (e.g. in an ansible-vault "
-                        "encrypted vault.yml beside inv/main.yml)."]
+    assert problems == ["vault_plex_claim_token = '' is missing (plex's claim). Fix: set vault_plex_claim_token in an "
+                        "ansible-vault encrypted vault.yml beside main.yml (in inv/vault.yml)."]

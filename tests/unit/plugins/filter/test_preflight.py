@@ -61,6 +61,8 @@ GOOD = [
     ("cidr_list", ["fd00::/64", "2001:db8::/32"]),
     # IPv6 is case-insensitive: an upper-case network is not a host-bits mistake.
     ("cidr_list", ["FD00::/64", "2001:DB8::/32"]),
+    ("lan_cidr_list", ["192.168.1.0/24", "10.0.0.0/8", "fd00::/64", "2001:db8:1::/48", "fc00::/7"]),
+    ("domain", "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".org"),  # 253: the most DNS allows
 ]
 
 
@@ -143,6 +145,15 @@ BAD = [
      "'192.168.1.0/255.255.255.0' is not in address/prefix form (did you mean 192.168.1.0/24?)"),
     ("cidr_list", ["2001:db8:0:0::/64"], "['2001:db8:0:0::/64']",
      "'2001:db8:0:0::/64' is not in address/prefix form (did you mean 2001:db8::/64?)"),
+    # Catch-all networks where a LAN is meant (issue #12): 0.0.0.0/0 would open LAN-only ports to everyone.
+    ("lan_cidr_list", ["0.0.0.0/0"], "['0.0.0.0/0']", "'0.0.0.0/0' is everyone, not your network"),
+    ("lan_cidr_list", ["0.0.0.0/1"], "['0.0.0.0/1']", "'0.0.0.0/1' is everyone"),
+    ("lan_cidr_list", ["::/0"], "['::/0']", "'::/0' is everyone"),
+    ("lan_cidr_list", ["2000::/3"], "['2000::/3']", "'2000::/3' is everyone"),
+    ("lan_cidr_list", "192.168.1.0/24", "'192.168.1.0/24'", "is not a list"),
+    # 254 characters: one more than DNS allows (issue #12: accepted silently before)
+    ("domain", "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".org",
+     "'" + "a" * 63 + "." + "b" * 12 + "...", "is 254 characters long, more than the 253"),
 ]
 
 
@@ -162,7 +173,7 @@ def test_bad_values_are_reported(kind, value, shown, reason):
 
 
 def test_every_kind_has_good_and_bad_cases():
-    assert set(_CHECKS) == {"domain", "email", "timezone", "locale", "id", "username", "abspath", "cidr_list"}
+    assert set(_CHECKS) == {"domain", "email", "timezone", "locale", "id", "username", "abspath", "cidr_list", "lan_cidr_list"}
     assert {case[0] for case in GOOD} == set(_CHECKS)
     assert {case[0] for case in BAD} == set(_CHECKS)
 

@@ -81,11 +81,11 @@ def test_a_loopback_port_clash_is_a_catalog_problem():
     overrides = {"sonarr": {"host_port": 7878}, "radarr": {"host_port": "x"}}
     resolved = catalog_resolve(cat, ["sonarr", "radarr", "grafana"], overrides, "/opt/monsterr", "/data", "m.org")
     problems = catalog_problems(resolved, cat, ["sonarr", "radarr", "grafana"], overrides, "inv/main.yml")
-    assert len(problems) == 1 and "radarr host_port = 'x' is not a port" in problems[0]
+    assert len(problems) == 1 and "catalog_overrides.radarr.host_port = 'x' is not a whole number" in problems[0]
     overrides = {"sonarr": {"host_port": 3000}}
     resolved = catalog_resolve(cat, ["sonarr", "grafana"], overrides, "/opt/monsterr", "/data", "m.org")
     problems = catalog_problems(resolved, cat, ["sonarr", "grafana"], overrides, "inv/main.yml")
-    assert problems and "host port 3000/tcp is published by grafana and sonarr" in problems[0]
+    assert problems and "host port = '3000/tcp' is published by grafana and sonarr" in problems[0]
 
 
 def test_user_env_images_get_the_household_account_and_secrets_stay_out():
@@ -207,17 +207,16 @@ def test_problems_are_reported_at_once():
         "sonarr": {"environment": {"SONARR__SERVER__URLBASE": "/tv", "bad-name": "x"}},
         "radarr": {"healthcheck": {"interval": "often"}, "seeds": [{"template": "../../etc/passwd", "dest": "x"}]},
     })
-    specs = stack.stack_secret_specs(resolved)
-    problems = stack.stack_problems(resolved, specs, ["short", ""], "inv/main.yml")
-    expected = ["sonarr environment has the variable name 'bad-name'",
-                "sonarr environment SONARR__SERVER__URLBASE = '/tv' differs from api.url_base = ''",
-                "radarr healthcheck.interval = 'often' is not a duration",
-                "radarr seeds has",
-                "vault_radarr_api_key (the api_key secret of radarr) is unusable"]
+    problems = stack.stack_problems(resolved, "inv/main.yml")
+    expected = ["catalog_overrides.sonarr.environment.bad-name = 'x' has a name that is not an environment variable",
+                "catalog_overrides.sonarr.environment.SONARR__SERVER__URLBASE = '/tv' differs from api.url_base = ''",
+                "catalog_overrides.radarr.healthcheck.interval = 'often' is not a duration",
+                "catalog_overrides.radarr.seeds = {'template': '../../etc/passwd', 'dest': 'x'} has a seed"]
     for fragment in expected:
         assert len([p for p in problems if fragment in p]) == 1, (fragment, problems)
     assert len(problems) == len(expected), problems
-    assert stack.stack_problems(resolve(["sonarr", "radarr", "prowlarr"]), [], []) == []
+    assert all(p.endswith("(in inv/main.yml).") for p in problems)
+    assert stack.stack_problems(resolve(["sonarr", "radarr", "prowlarr"])) == []
 
 
 def test_qbittorrent_hash_is_pbkdf2_sha512_and_stable():
