@@ -69,7 +69,7 @@ detect_mode() {
     echo "every registry answered: $(plan_get 'd["registries"]' | xargs)" >"$DEMO/mode-reason"
     echo real
   else
-    echo "no answer within 5 s from ${unreachable[*]}" >"$DEMO/mode-reason"
+    echo "the registries did not answer within 5 s: ${unreachable[*]}" >"$DEMO/mode-reason"
     echo local
   fi
 }
@@ -132,11 +132,13 @@ up() {
   rm -f "$DEMO/mode-reason"
   mode=$(detect_mode)
   case "$mode" in real | local) ;; *) die "MONSTERR_DEMO_IMAGES='$MODE_WANTED': use auto, real or local" ;; esac
-  [ -f "$DEMO/mode-reason" ] || echo "MONSTERR_DEMO_IMAGES=$MODE_WANTED" >"$DEMO/mode-reason"
+  [ -f "$DEMO/mode-reason" ] || echo "chosen with MONSTERR_DEMO_IMAGES=$MODE_WANTED" >"$DEMO/mode-reason"
   log "images: $mode ($(cat "$DEMO/mode-reason"))"
   echo "$mode" >"$DEMO/mode"
   local extra=()
   if [ "$mode" = local ]; then
+    [ -n "$(plan_get 'd["local_overrides_file"]')" ] ||
+      die "local mode needs tests/images/overrides.yml (which local image each app runs on); this checkout has none"
     mapfile -t names < <(plan_get 'sorted(set(d["local_images"].values()))')
     left_out=$(plan_get '" ".join("%s (%s)" % (a, ", ".join(i)) for a, i in sorted(d["local_missing"].items()))')
     [ -z "$left_out" ] || log "WARNING: no local image (tests/images/) for: $left_out"
@@ -246,8 +248,7 @@ summary() {
   if [ "$mode" = real ]; then
     echo "   images:          the catalog's real images ($(cat "$DEMO/mode-reason"))"
   else
-    echo "   images:          LOCAL stand-ins of tests/images/ (tests/images/overrides.yml), because the registries"
-    echo "                    are not reachable: $(cat "$DEMO/mode-reason")."
+    echo "   images:          LOCAL stand-ins of tests/images/ (tests/images/overrides.yml); why: $(cat "$DEMO/mode-reason")."
     echo "                    They answer the stack, the proxy and the wiring like the real apps, but they are test"
     echo "                    doubles: no real Plex, Sonarr or Authelia screens. With registry access, make demo runs the"
     echo "                    real images (MONSTERR_DEMO_IMAGES=real|local forces one)."
@@ -275,6 +276,7 @@ summary() {
   echo "   apps (who signs in where):"
   plan_get '["%-14s %-38s %s" % (a["name"], a["url"] or "(no site)",
              "LEFT OUT" if a["name"] not in '"$running"' else
+             "the portal itself" if a["url"] == "https://'"$portal"'" else
              {"": "internal only", "none": "its own sign-in (no portal)",
               "one_factor": "portal, password: " + ", ".join(a["groups"]),
               "two_factor": "portal, password + TOTP: " + ", ".join(a["groups"])}.get(a["auth"], a["auth"]))
