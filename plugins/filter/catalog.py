@@ -168,7 +168,7 @@ def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventor
         if not isinstance(name, string_types):
             problems.append(_line("catalog_enabled", name, "is not a service name", "list names such as plex, sonarr", where))
         elif name in retired and name not in shipped:
-            problems.append(_line("catalog_enabled", name, "is retired: %s" % retired[name],
+            problems.append(_line("catalog_enabled", name, "is retired: %s" % ("%s" % retired[name]).strip().rstrip("."),
                                   "remove %s from catalog_enabled%s" % (name, _replacement(retired[name], shipped)), where))
         elif name not in shipped:
             problems.append(_line("catalog_enabled", name, "is not a service of the catalog",
@@ -181,6 +181,10 @@ def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventor
         overrides = {}
     reported = set()  # override paths the schema already found wrong: not reported twice
     for name, override in sorted(overrides.items(), key=lambda kv: "%s" % kv[0]):
+        if name in retired and name not in shipped:
+            problems.append(_line("catalog_overrides.%s" % name, override, "is retired: %s" % ("%s" % retired[name]).strip().rstrip("."),
+                                  "move these settings to the replacement, or delete them", where))
+            continue
         if name not in shipped:
             problems.append(_line("catalog_overrides.%s" % name, override, "is not a service of the catalog",
                                   _did_you_mean(name, shipped) + "use one of %s, or add a catalog file "
@@ -214,7 +218,8 @@ def catalog_problems(resolved, shipped, enabled, overrides=None, where="inventor
                                       "lowercase letters, digits and '-', e.g. tv", where))
             else:
                 hosts.setdefault(sub, []).append(name)
-                if isinstance(domain, string_types) and domain and len("%s.%s" % (sub, domain)) > 253:
+                # (a domain too long by itself is household_domain's own problem, reported once there)
+                if isinstance(domain, string_types) and 0 < len(domain) <= 253 and len("%s.%s" % (sub, domain)) > 253:
                     problems.append(_line(override + ".proxy.subdomain", sub, "makes %s.%s longer than the 253 characters "
                                           "a DNS name may have" % (sub, domain[:20] + "..."),
                                           "shorten household_domain or the subdomain", where))
@@ -276,8 +281,9 @@ def catalog_warnings(resolved):
 
 
 def _replacement(message, shipped):
-    names = [n for n in sorted(shipped) if re.search(r"\b%s\b" % re.escape(n), "%s" % message)]
-    return "; add %s instead" % " or ".join(names) if names else ""
+    """The service a retired one's message names as its replacement ("replace x with y", "use y")."""
+    names = [n for n in re.findall(r"\b(?:with|use)\s+([a-z0-9][a-z0-9-]*)", "%s" % message, re.IGNORECASE) if n in shipped]
+    return "; add %s instead" % names[0] if names else ""
 
 
 def _did_you_mean(name, known):

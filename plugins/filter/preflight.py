@@ -402,9 +402,9 @@ def secret_problems(resolved, vault=None, secrets_dir=None, where="inventories/<
             if stored and not re.search(pattern, stored):
                 problems.append(_problem("%s/%s" % (service, name), None,
                                          "stored in %s (an earlier run) is not %s" % (path, words),
-                                         "delete the file to have a new one generated on this run; the app then gets the new "
-                                         "value from its seed and environment (README: Upgrading, secrets), or set %s in "
-                                         "the vault" % variable, vault_file, hidden=True))
+                                         "delete the file to have a new one generated on this run, and follow the other steps "
+                                         "of README 'Secret formats, and households with 64-character API keys'; or set "
+                                         "%s in the vault" % variable, vault_file, hidden=True))
     return problems
 
 

@@ -242,8 +242,14 @@ def test_overseerr_without_plex_is_refused():
 
 
 def test_a_retired_app_names_its_replacement():
-    lines = problems(["sonarr", "watchtower"], retired={"watchtower": "upstream archived it; use diun to hear of new releases"})
-    assert len(lines) == 1 and lines[0].startswith("catalog_enabled = 'watchtower' is retired: upstream archived it"), lines
+    retired = yaml.safe_load(open(os.path.join(ROOT, "roles", "catalog", "retired.yml")))
+    lines = problems(["sonarr", "watchtower"], {"watchtower": {"environment": {}}}, retired=retired)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("catalog_enabled = 'watchtower' is retired: watchtower was removed") and \
+        "Fix: remove watchtower from catalog_enabled; add diun instead" in lines[0], lines[0]
+    assert lines[1].startswith("catalog_overrides.watchtower = {'environment': {}} is retired:"), lines[1]
+    # without the map it is just an unknown name
+    assert "is not a service of the catalog" in problems(["watchtower"])[0]
 
 
 def test_a_name_longer_than_dns_allows_is_refused():
