@@ -1,96 +1,28 @@
-"""Shared by the stack scenario's tests: helpers that ask the instance and the controller (secrets, containers,
-HTTP on the instance, re-converging from the controller), and the benchmark printed at the end of verify (a
-report, not a timed assertion): the seconds and changed counts of each ansible-playbook run recorded by
-callback_plugins/stack_bench.py, and the wiring layer's requests per app and resource kind (test_wiring.py).
+"""Fixtures and hooks of the stack scenario's tests (the plain helpers are in helpers.py), and the benchmark
+printed at the end of verify (a report, not a timed assertion): the seconds and changed counts of each
+ansible-playbook run recorded by callback_plugins/stack_bench.py, and the wiring layer's requests per app and
+resource kind (test_wiring.py).
 
-Test files run in name order: test_stack.py and test_wiring.py look at the converged household; test_zz_changes.py
-changes it (tag bump, service removal) and so runs last."""
+No test relies on another test file or on file names to run correctly. Tests that change the household (re-converge
+with other settings, restore from a backup) carry the marker `changes_household` and put the household back as
+they found it; the hook below runs them after the others, so that the others look at the household exactly as
+converge and the idempotence run left it, with every container started long before."""
 
-import glob
 import json
 import os
-import re
-import subprocess
-import time
 
-import yaml
+import pytest
 
-SERVICES = ["alertmanager", "authelia", "bazarr", "node-exporter", "nzbget", "overseerr", "prometheus", "prowlarr",
-            "proxy", "qbittorrent", "radarr", "redis", "sonarr"]
-ARRS = {"sonarr": ("v3", 8989, "Sonarr"), "radarr": ("v3", 7878, "Radarr"), "prowlarr": ("v1", 9696, "Prowlarr")}
-USER_ENV = ["bazarr", "nzbget", "overseerr", "prowlarr", "qbittorrent", "radarr", "sonarr"]
-CATEGORIES = ["tv", "movies", "music", "books", "audiobooks"]
-# (container port/protocol) a container may publish on all addresses: the catalog's `publish` entries.
-PUBLIC = {("qbittorrent", "6881/tcp"), ("qbittorrent", "6881/udp"), ("proxy", "80/tcp"), ("proxy", "443/tcp")}
-# Containers with a read-only root filesystem (catalog read_only: true).
-READ_ONLY = ["alertmanager", "node-exporter", "prometheus", "redis"]
-EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
+from helpers import EPHEMERAL, second_factor, sign_in
 
 
-def secret(service, name):
-    """A generated secret, read from the household's secrets dir on the controller (never printed)."""
-    paths = glob.glob(os.path.join(EPHEMERAL, "inventory", "secrets", "*", service, name + ".txt"))
-    assert len(paths) == 1, "expected one secrets file for %s/%s, found %s" % (service, name, paths)
-    with open(paths[0]) as handle:
-        return handle.read().strip()
+def pytest_configure(config):
+    config.addinivalue_line("markers", "changes_household: re-converges or restores; puts the household back as found")
 
 
-def all_secrets():
-    values = []
-    for path in glob.glob(os.path.join(EPHEMERAL, "inventory", "secrets", "*", "*", "*.txt")):
-        with open(path) as handle:
-            values.append(handle.read().strip())
-    return values
-
-
-def inspect(host, name):
-    return json.loads(host.check_output("docker inspect %s" % name))[0]
-
-
-def containers(host):
-    """{name: (id, started_at)} of every container on the instance."""
-    out = {}
-    for line in host.check_output("docker ps -aq").split():
-        data = inspect(host, line)
-        out[data["Name"].lstrip("/")] = (data["Id"], data["State"]["StartedAt"])
-    return out
-
-
-def http(host, url, *args):
-    """(status, body) of a curl on the instance."""
-    cmd = "curl -s -o /tmp/body -w '%%{http_code}' %s '%s'; echo; cat /tmp/body" % (" ".join(args), url)
-    out = host.run(cmd).stdout
-    status, _, body = out.partition("\n")
-    return int(status or 0), body
-
-
-def wait_healthy(host, names, timeout=180):
-    deadline = time.time() + timeout
-    while True:
-        states = dict((n, host.run("docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' %s" % n).stdout.strip())
-                      for n in names)
-        if all(s == "running healthy" for s in states.values()) or time.time() > deadline:
-            return states
-        time.sleep(2)
-
-
-def converge(label, extra_vars, *args):
-    """Re-run the scenario's converge from the controller with extra vars; returns (changed, stdout)."""
-    env = dict(os.environ, STACK_BENCH_LABEL=label, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        ["ansible-playbook", "--inventory", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
-         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), "-e", json.dumps(extra_vars)]
-        + list(args),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    recap = re.search(r"monsterr-stack-deb13\s*:\s*ok=\d+\s+changed=(\d+)", proc.stdout)
-    assert recap, proc.stdout[-2000:]
-    return int(recap.group(1)), proc.stdout
-
-
-def scenario_vars():
-    with open(os.environ["MOLECULE_FILE"]) as handle:
-        return yaml.safe_load(handle)["provisioner"]["inventory"]["group_vars"]["mediaserver"]
+def pytest_collection_modifyitems(items):
+    """Tests that change the household run after every other test (a stable sort keeps the files' own order)."""
+    items.sort(key=lambda item: item.get_closest_marker("changes_household") is not None)
 
 
 def _runs():
@@ -108,6 +40,14 @@ def _changed(run):
 def _wiring(run):
     role = (run.get("roles") or {}).get("wiring")
     return " wiring %2d runs %4.1f s" % (role["executions"], role["seconds"]) if role else ""
+
+
+@pytest.fixture(scope="module")
+def admin_session(host):
+    """alice (admins) signed in at the portal with both factors: her session id."""
+    status, body, sid, _ = sign_in(host, "alice")
+    assert status == 200, body
+    return second_factor(host, "alice", sid)
 
 
 # ---- the wiring benchmark: requests the Servarr doubles counted, per app and resource kind ---------------------
@@ -132,6 +72,12 @@ def record_bench(column, counts):
         bench["runs_before"] = len([r for r in _runs() if r["playbook"] == "converge.yml"])
     with open(WIRING_BENCH, "w") as handle:
         json.dump(bench, handle)
+
+
+@pytest.fixture(scope="session")
+def bench():
+    """The wiring benchmark's recorder: bench(column, counts)."""
+    return record_bench
 
 
 def wiring_bench_lines():

@@ -1,33 +1,28 @@
-"""Verify the monitoring layer in the running stack: Debian's Prometheus, node exporter and Alertmanager run as
-the catalog's containers (tests/images/*) with the configuration the monitoring role rendered. Every check asks
-the running daemons: Prometheus' HTTP API on 127.0.0.1:9090 (its host_url) for targets, queries, flags, rules
-and Alertmanagers; Alertmanager's on 127.0.0.1:9093 for the configuration it loaded; Docker for the containers.
+"""Verify the monitoring layer in the running stack: Prometheus scrapes every target the monitoring role derived
+from the catalog (file_sd), and every one is up: the exportarr sidecar of each *arr app, cAdvisor, Grafana, the
+node exporter, Authelia, Alertmanager and Prometheus itself. Every check asks the running daemons: Prometheus' HTTP
+API on 127.0.0.1:9090 (its host_url) for targets, queries, flags, rules and Alertmanagers; Alertmanager's on
+127.0.0.1:9093 for the configuration it loaded.
 
-The reload test changes the configuration through the role and puts it back, so the instance is left as found.
+The reload test changes the configuration through the role and puts it back (marker changes_household).
 """
 
 import json
 import os
 import re
-import subprocess
 import tempfile
-import time
 import urllib.parse
 
 import pytest
 import yaml
 
+from helpers import entry, expected_targets, exporters, inspect, playbook, scenario_vars, services, wait_for
+
 PROM = "http://127.0.0.1:9090"
 ALERTMANAGER = "http://127.0.0.1:9093"
-# The monitoring containers this scenario runs; each is a file_sd target of its own.
-MONITORING = ["alertmanager", "node-exporter", "prometheus"]
+# Prometheus, the node exporter and Alertmanager: Debian's programs; their reload test below.
+RELOADED = ["alertmanager", "prometheus"]
 TARGETS_FILE = "/opt/monsterr/prometheus/config/targets/catalog.json"
-ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-
-
-def scenario_vars():
-    with open(os.environ["MOLECULE_FILE"]) as handle:
-        return yaml.safe_load(handle)["provisioner"]["inventory"]["group_vars"]["mediaserver"]
 
 
 def get(host, url):
@@ -39,100 +34,86 @@ def query(host, expr):
     return get(host, PROM + "/api/v1/query?query=" + urllib.parse.quote(expr))["data"]["result"]
 
 
-def wait_for(check, timeout=90, step=2):
-    """check() returns a truthy value when done; retried until timeout, then the last value is returned."""
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(step)
-
-
-def inspect(host, name):
-    return json.loads(host.check_output("docker inspect %s" % name))[0]
-
-
-def expected_targets():
-    """{address: service} of the enabled services with metrics, from the shipped catalog files and the scenario's
-    overrides: what the file_sd file must list, no more and no less."""
-    settings = scenario_vars()
-    overrides = settings.get("catalog_overrides") or {}
-    out = {}
-    for name in settings["catalog_enabled"]:
-        with open(os.path.join(ROOT, "roles", "catalog", "services", name + ".yml")) as handle:
-            entry = yaml.safe_load(handle)[name]
-        metrics = dict(entry.get("metrics") or {}, **((overrides.get(name) or {}).get("metrics") or {}))
-        exporter = metrics.get("exporter", "builtin")
-        if metrics.get("port") and exporter != "none":
-            address = "%s:%s" % (name + "-exporter" if exporter == "exportarr" else name, metrics["port"])
-            out[address] = name
-    return out
+def file_sd(host):
+    """{address: labels} of the scrape targets the monitoring role rendered (file_sd)."""
+    groups = json.loads(host.file(TARGETS_FILE).content_string)
+    assert all(len(g["targets"]) == 1 for g in groups), groups
+    return dict((g["targets"][0], g["labels"]) for g in groups)
 
 
 @pytest.fixture(scope="module")
 def active(host):
-    """Prometheus' active targets by instance, once every monitoring container's target is up."""
+    """Prometheus' active targets by instance, once EVERY target of the rendered file_sd file is up (or the wait
+    ran out: the tests then show which is not)."""
+    expected = sorted(file_sd(host))
+
     def ready():
         targets = get(host, PROM + "/api/v1/targets?state=active")["data"]["activeTargets"]
         found = dict((t["labels"]["instance"], t) for t in targets)
-        mine = [t for t in found.values() if t["labels"].get("service") in MONITORING]
-        return found if len(mine) == len(MONITORING) and all(t["health"] == "up" for t in mine) else None
-    found = wait_for(ready)
-    assert found, get(host, PROM + "/api/v1/targets")
+        return found if sorted(found) == expected and all(t["health"] == "up" for t in found.values()) else None
+    found = wait_for(ready, timeout=120)
+    if not found:
+        found = dict((t["labels"]["instance"], t)
+                     for t in get(host, PROM + "/api/v1/targets?state=active")["data"]["activeTargets"])
     return found
-
-
-# ---- containers -------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", MONITORING)
-def test_monitoring_container_runs_as_the_household_read_only(host, name):
-    data = inspect(host, name)
-    assert data["State"]["Running"] and data["RestartCount"] == 0, data["State"]
-    if name != "node-exporter":          # the catalog gives the node exporter no health check
-        assert data["State"]["Health"]["Status"] == "healthy"
-    assert data["Config"]["User"] == "2000:2000"
-    assert host.check_output("ps -o uid= -p %d" % data["State"]["Pid"]).strip() == "2000"
-    assert data["HostConfig"]["ReadonlyRootfs"] is True
-    assert list(data["NetworkSettings"]["Networks"]) == ["monsterr"]
-    bindings = [b for found in (data["HostConfig"]["PortBindings"] or {}).values() for b in found]
-    # Prometheus and Alertmanager have a web UI behind the proxy: a 127.0.0.1 port for the host only.
-    assert all(b["HostIp"] == "127.0.0.1" for b in bindings), bindings
-    assert len(bindings) == (0 if name == "node-exporter" else 1)
 
 
 # ---- scrape targets from the catalog (file_sd) -------------------------------------------------------------
 
 def test_file_sd_lists_exactly_the_enabled_services_with_metrics(host):
-    groups = json.loads(host.file(TARGETS_FILE).content_string)
-    listed = dict((g["targets"][0], g["labels"]) for g in groups)
+    listed = file_sd(host)
     print("file_sd targets: %s" % sorted(listed))
-    assert all(len(g["targets"]) == 1 for g in groups)
     assert sorted(listed) == sorted(expected_targets())
-    # The *arr apps run without their exportarr sidecar here (metrics: {exporter: none}): no target for them.
-    assert not [a for a in listed if a.split(":")[0] in ("sonarr", "radarr", "prowlarr")]
+    # The exporters a real household scrapes, each there: every exportarr sidecar, cAdvisor, Grafana, the node
+    # exporter, Authelia.
+    jobs = set(labels["job"] for labels in listed.values())
+    assert set(exporters()) | {"cadvisor", "grafana", "node-exporter", "authelia"} <= jobs
     for address, service in expected_targets().items():
         assert listed[address]["job"] == service and listed[address]["service"] == service
+        assert listed[address]["exporter"] == entry(service)["metrics"].get("exporter", "builtin")
+    for app, sidecar in exporters().items():
+        assert "%s:%s" % (sidecar, entry(app)["metrics"]["port"]) in listed
     assert listed["node-exporter:9100"] == {"job": "node-exporter", "service": "node-exporter", "group": "monitoring",
                                             "exporter": "builtin"}
 
 
-def test_prometheus_scrapes_what_file_sd_lists_and_the_monitoring_targets_are_up(host, active):
-    groups = json.loads(host.file(TARGETS_FILE).content_string)
-    assert sorted(active) == sorted(g["targets"][0] for g in groups)
-    for name in MONITORING:
-        target = [t for t in active.values() if t["labels"]["service"] == name][0]
-        print("%-14s health=%s lastError=%r scrapeUrl=%s" % (name, target["health"], target["lastError"],
-                                                             target["scrapeUrl"]))
-        assert target["health"] == "up" and target["lastError"] == ""
-        assert target["labels"]["job"] == name
+def test_prometheus_scrapes_every_target_and_every_target_is_up(host, active):
+    listed = file_sd(host)
+    for instance, target in sorted(active.items()):
+        print("%-22s job=%-14s health=%s lastError=%r" % (instance, target["labels"]["job"], target["health"],
+                                                         target["lastError"]))
+    assert sorted(active) == sorted(listed)
+    down = dict((i, (t["health"], t["lastError"])) for i, t in active.items() if t["health"] != "up")
+    assert down == {}
+    for instance, target in active.items():
+        assert target["lastError"] == ""
+        assert target["labels"]["job"] == listed[instance]["job"]
         # Discovered from the file the role wrote (mounted read-only at /etc/prometheus).
         assert target["discoveredLabels"]["__meta_filepath"] == "/etc/prometheus/targets/catalog.json"
-        assert target["scrapeUrl"] == "http://%s/metrics" % target["labels"]["instance"]
+        assert target["scrapeUrl"] == "http://%s/metrics" % instance
     assert active["prometheus:9090"]["scrapeInterval"] == scenario_vars()["monitoring_scrape_interval"]
 
 
-@pytest.mark.parametrize("job", MONITORING)
+def test_every_exportarr_sidecar_reads_its_app_with_the_households_key(host, active):
+    """exportarr's <app>_system_status is 1 only when the app answered the sidecar's API calls (URL and key)."""
+    def status():
+        result = query(host, '{__name__=~".+_system_status", exporter="exportarr"}')
+        return dict((r["metric"]["service"], r["value"][1]) for r in result)
+    found = wait_for(lambda: [status()] if set(status()) == set(exporters()) else None, timeout=60)
+    found = found[0] if found else status()
+    print("exportarr <app>_system_status: %s" % found)
+    assert found == dict((app, "1") for app in exporters())
+
+
+def test_cadvisor_reports_the_households_containers(host, active):
+    """cAdvisor's per-container series name the project's containers (docker-only mode)."""
+    result = wait_for(lambda: query(host, 'count by (name) (container_last_seen{job="cadvisor", name!=""})'))
+    names = sorted(r["metric"]["name"] for r in result)
+    print("cAdvisor sees: %s" % names)
+    assert set(services()) <= set(names)
+
+
+@pytest.mark.parametrize("job", sorted(set(expected_targets().values())))
 def test_up_is_one(host, active, job):
     result = query(host, 'up{job="%s"}' % job)
     print("up{job=%r} = %s" % (job, [r["value"][1] for r in result]))
@@ -205,17 +186,13 @@ def monitoring_play(extra_vars):
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
         handle.write(PLAY)
     try:
-        env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-        proc = subprocess.run(
-            ["ansible-playbook", "--inventory", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), handle.name,
-             "-e", json.dumps(extra_vars)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
+        rc, output = playbook(handle.name, "monitoring layer", "-e", json.dumps(extra_vars))
     finally:
         os.unlink(handle.name)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    recap = re.search(r"\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", proc.stdout)
-    assert recap, proc.stdout[-2000:]
-    return int(recap.group(1)), proc.stdout
+    assert rc == 0, output[-4000:]
+    recap = re.search(r"\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", output)
+    assert recap, output[-2000:]
+    return int(recap.group(1)), output
 
 
 def loaded(host):
@@ -226,7 +203,7 @@ def loaded(host):
 
 
 def started(host):
-    return dict((n, (inspect(host, n)["Id"], inspect(host, n)["State"]["StartedAt"])) for n in MONITORING)
+    return dict((n, (inspect(host, n)["Id"], inspect(host, n)["State"]["StartedAt"])) for n in RELOADED)
 
 
 def reloads(host):
@@ -234,6 +211,7 @@ def reloads(host):
             float(query(host, "alertmanager_config_last_reload_success_timestamp_seconds")[0]["value"][1]))
 
 
+@pytest.mark.changes_household
 def test_a_configuration_change_reloads_without_a_restart(host, active):
     settings = scenario_vars()
     original = (settings["monitoring_evaluation_interval"], settings["monitoring_alertmanager_group_wait"])
@@ -251,7 +229,7 @@ def test_a_configuration_change_reloads_without_a_restart(host, active):
         assert query(host, "prometheus_config_last_reload_successful")[0]["value"][1] == "1"
         assert query(host, "alertmanager_config_last_reload_successful")[0]["value"][1] == "1"
         print("reload without restart: evaluation_interval and group_wait 7s loaded, containers kept (%s)"
-              % ", ".join("%s %s" % (n, before[n][1]) for n in MONITORING))
+              % ", ".join("%s %s" % (n, before[n][1]) for n in RELOADED))
     finally:
         changed, output = monitoring_play({})
     assert changed == 4, output[-3000:]

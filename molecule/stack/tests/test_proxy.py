@@ -1,96 +1,19 @@
 """Verify the proxy and sign-on layers by asking the running nginx (tests/images/nginx: Debian's nginx) and the
 Authelia 4.39 test double (tests/images/authelia) over HTTPS from the instance, the way a browser and an API client
 would: curl with the test CA (prepare made it and the certbot-style lineage in /etc/letsencrypt) and
---resolve <name>:443:127.0.0.1 to the published ports. Read-only for the household: it signs in (in-memory sessions
-of the double) and reads, nothing else; the apps are the Servarr doubles behind the proxy."""
+--resolve <name>:443:127.0.0.1 to the published ports. Read-only for the household: it signs in and reads,
+nothing else; the apps are the Servarr doubles behind the proxy."""
 
-import importlib.util
 import json
-import os
 import re
-import time
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
+from helpers import CA, DOMAIN, curl, entry, second_factor, secret, sign_in, wait_ready
 
-from conftest import scenario_vars, secret
-
-CA = "/root/monsterr-test-ca.pem"
 ACCESS_LOG = "/opt/monsterr/proxy/logs/access.log"
 AUTHELIA_LOG = "/opt/monsterr/authelia/logs/authelia.log"
-
-
-VARS = scenario_vars() if os.environ.get("MOLECULE_FILE") else {}
-DOMAIN = VARS.get("household_domain", "media.example.test")
-USERS = dict((u["username"], u) for u in VARS.get("authelia_users", []))
 SONARR = "sonarr." + DOMAIN
 PORTAL = "auth." + DOMAIN
-
-
-def _double():
-    """tests/doubles/authelia.py (its TOTP helpers: the codes of the device every user has in the double)."""
-    path = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "tests", "doubles", "authelia.py")
-    spec = importlib.util.spec_from_file_location("authelia_double", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def curl(host, name, path="/", scheme="https", headers=None, cookie=None, data=None, extra=""):
-    """curl on the instance through the published port, SNI and Host = name.
-
-    Returns (curl exit code, status or None, {lower-case header: [values]}, body)."""
-    port = 443 if scheme == "https" else 80
-    args = ["-sS", "--max-time", "10", "--cacert", CA, "--resolve", "%s:%d:127.0.0.1" % (name, port),
-            "-D", "/tmp/proxy-test.h", "-o", "/tmp/proxy-test.b"]
-    for key, value in (headers or {}).items():
-        args += ["-H", "'%s: %s'" % (key, value)]
-    if cookie:
-        args += ["--cookie", "authelia_session=%s" % cookie]
-    if data is not None:
-        args += ["-H", "'Content-Type: application/json'", "--data-binary", "'%s'" % json.dumps(data)]
-    cmd = ("rm -f /tmp/proxy-test.h /tmp/proxy-test.b; rc=0; curl %s %s '%s://%s%s' || rc=$?; echo \"rc=$rc\"; "
-           "cat /tmp/proxy-test.h 2>/dev/null; echo '@@body@@'; cat /tmp/proxy-test.b 2>/dev/null"
-           % (" ".join(args), extra, scheme, name, path))
-    out = host.run(cmd).stdout
-    head, _, body = out.partition("@@body@@\n")
-    lines = head.replace("\r", "").split("\n")
-    rc = int(re.search(r"rc=(\d+)", lines[0]).group(1))
-    blocks = [b for b in "\n".join(lines[1:]).split("\n\n") if b.strip()]
-    status, hdrs = None, {}
-    if blocks:
-        block = blocks[-1].strip().split("\n")
-        status = int(block[0].split()[1])
-        for line in block[1:]:
-            key, _, value = line.partition(":")
-            hdrs.setdefault(key.strip().lower(), []).append(value.strip())
-    return rc, status, hdrs, body
-
-
-def cookie_of(headers):
-    for value in headers.get("set-cookie", []):
-        found = re.match(r"^authelia_session=([^;]+);", value)
-        if found:
-            return found.group(1), value
-    return None, None
-
-
-def sign_in(host, username, password=None):
-    """POST /api/firstfactor at the portal (through the proxy): (status, body, session id, Set-Cookie)."""
-    password = USERS[username]["password"] if password is None else password
-    _, status, headers, body = curl(host, PORTAL, "/api/firstfactor",
-                                    data={"username": username, "password": password, "keepMeLoggedIn": False})
-    sid, raw = cookie_of(headers)
-    return status, body, sid, raw
-
-
-def second_factor(host, username, sid):
-    """POST /api/secondfactor/totp with the current code of the user's device: the two-factor session id."""
-    double = _double()
-    code = double.totp_code(double.totp_secret(secret("authelia", "storage_encryption_key"), username))
-    _, status, headers, body = curl(host, PORTAL, "/api/secondfactor/totp", cookie=sid, data={"token": code})
-    assert status == 200 and json.loads(body) == {"status": "OK"}, (status, body)
-    return cookie_of(headers)[0]
 
 
 def app_stats(host):
@@ -104,29 +27,16 @@ def authz_count(host):
     return sum(int(n) for n in re.findall(r'authelia_request\{key="authz \d+"\} (\d+)', text))
 
 
-@pytest.fixture(scope="module")
-def admin(host):
-    """alice (admins) signed in with both factors: her session id."""
-    status, body, sid, _ = sign_in(host, "alice")
-    assert status == 200, body
-    return second_factor(host, "alice", sid)
-
-
 # ---- the containers -------------------------------------------------------------------------------------
 
 def test_proxy_and_portal_are_running_and_healthy(host):
-    deadline = time.time() + 180
-    while True:
-        states = dict((n, host.run("docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' %s" % n).stdout.strip())
-                      for n in ("proxy", "authelia"))
-        if all(s == "running healthy" for s in states.values()) or time.time() > deadline:
-            break
-        time.sleep(2)
+    states = wait_ready(host, ["proxy", "authelia"])
     print(states)
     assert states == {"proxy": "running healthy", "authelia": "running healthy"}
-    # The catalog's own healthchecks (wget), not overridden by the scenario.
-    health = json.loads(host.check_output("docker inspect -f '{{json .Config.Healthcheck.Test}}' proxy"))
-    assert health == ["CMD-SHELL", "wget -qO- http://localhost/healthz >/dev/null || exit 1"]
+    # The catalog's own health checks, not overridden by the scenario.
+    for name in ("proxy", "authelia"):
+        health = json.loads(host.check_output("docker inspect -f '{{json .Config.Healthcheck.Test}}' %s" % name))
+        assert health == entry(name)["healthcheck"]["test"]
 
 
 def test_nginx_accepts_the_rendered_configuration_in_its_container(host):
@@ -188,9 +98,9 @@ def test_one_factor_is_not_enough_for_a_two_factor_app(host):
     assert status == 302 and headers["location"][0].startswith("https://%s/?rd=" % PORTAL)
 
 
-def test_signed_in_admin_reaches_the_app_itself(host, admin):
+def test_signed_in_admin_reaches_the_app_itself(host, admin_session):
     before = app_stats(host).get("GET /ping", 0)
-    rc, status, headers, body = curl(host, SONARR, "/ping", cookie=admin)
+    rc, status, headers, body = curl(host, SONARR, "/ping", cookie=admin_session)
     print(status, headers, body)
     assert rc == 0 and status == 200
     # The Servarr double's answer: its body and its version header, and its own count went up.
@@ -199,8 +109,8 @@ def test_signed_in_admin_reaches_the_app_itself(host, admin):
     assert app_stats(host).get("GET /ping", 0) == before + 1
 
 
-def test_security_headers_on_a_protected_app(host, admin):
-    _, status, headers, _ = curl(host, SONARR, "/ping", cookie=admin)
+def test_security_headers_on_a_protected_app(host, admin_session):
+    _, status, headers, _ = curl(host, SONARR, "/ping", cookie=admin_session)
     assert status == 200
     assert headers["strict-transport-security"] == ["max-age=63072000"]
     assert headers["x-content-type-options"] == ["nosniff"]

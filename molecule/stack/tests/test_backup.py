@@ -1,40 +1,28 @@
 """Verify the backup layer by asking the real system: systemd's timer, restic's repository, the apps' APIs. Then a
 disaster - sonarr's container removed and its appdata deleted - undone by playbooks/restore.yml, and a failed run
-that must still start the containers it stopped. The tests run in file order and share STATE; each leaves the
-instance as it found it (apart from the snapshots in the repository)."""
+that must still start the containers it stopped. The tests of this file run in its order and share STATE; each
+leaves the household as it found it (apart from the snapshots in the repository). They stop, remove and restore
+containers: marker changes_household (run after the tests that look at the household as converged)."""
 
 import json
 import os
 import re
-import subprocess
 
 import pytest
-import yaml
 
-from conftest import SERVICES, scenario_vars, secret, wait_healthy
+from helpers import READY, ROOT, entry, expected_containers, playbook as run_playbook, secret, services, wait_ready
+
+pytestmark = pytest.mark.changes_household
 
 WRAPPER = "/usr/local/sbin/monsterr-backup"
 REPOSITORY = "/srv/backup/restic"
 APPDATA = "/opt/monsterr"
-CATALOG = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "roles", "catalog", "services")
-
-
-def _stopped_for_the_snapshot():
-    """The enabled services whose shipped catalog entry says backup.stop (apps with an SQLite database)."""
-    names = []
-    for name in scenario_vars()["catalog_enabled"]:
-        with open(os.path.join(CATALOG, name + ".yml")) as handle:
-            entry = yaml.safe_load(handle)[name]
-        if (entry.get("backup") or {}).get("stop"):
-            names.append(name)
-    return sorted(names)
-
-
 # Services whose appdata must be in every snapshot (at least these; every service with appdata is).
 SAVED = ["nzbget", "prowlarr", "qbittorrent", "radarr", "redis", "sonarr"]
-# Every container of the household: each must be healthy after a backup, and only STOPPED ones restarted.
-ALL = SERVICES
-STOPPED = _stopped_for_the_snapshot()
+# Every container of the household: each must be up after a backup, and only STOPPED ones restarted.
+ALL = expected_containers()
+# The services whose catalog entry says backup.stop (apps with an SQLite database), stopped for the snapshot.
+STOPPED = sorted(n for n in services() if (entry(n).get("backup") or {}).get("stop"))
 SONARR = "http://127.0.0.1:8989/api/v3"
 PROOF_FOLDER = "/data/media/backup-proof"
 STATE = {}
@@ -64,13 +52,21 @@ def wiring(host):
     return lists
 
 
-def inspect(host, name):
-    result = host.run("docker inspect %s" % name)
-    return json.loads(result.stdout)[0] if result.rc == 0 else None
-
-
 def started_at(host, names):
-    return dict((n, (inspect(host, n) or {}).get("State", {}).get("StartedAt")) for n in names)
+    """{name: StartedAt} (None for a container that is not there)."""
+    out = dict((n, None) for n in names)
+    result = host.run("docker inspect %s" % " ".join(names))
+    for data in json.loads(result.stdout or "[]"):
+        out[data["Name"].lstrip("/")] = data["State"]["StartedAt"]
+    return out
+
+
+def all_up(host, names=None):
+    """True once every named container (default: all of the household) is up; prints the ones that are not."""
+    states = wait_ready(host, names or ALL)
+    down = dict((n, s) for n, s in states.items() if s not in READY)
+    print("not up: %s" % down if down else "all up")
+    return not down
 
 
 def sha256(host, path):
@@ -83,14 +79,7 @@ def restic(host, *args):
 
 def playbook(name, *args):
     """Run playbooks/<name> from the controller against the scenario's inventory; (rc, output)."""
-    project = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or \
-        os.path.abspath(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "..", ".."))
-    env = dict(os.environ, STACK_BENCH_LABEL=name, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        ["ansible-playbook", "--inventory", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
-         os.path.join(project, "playbooks", name)] + list(args),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
-    return proc.returncode, proc.stdout
+    return run_playbook(os.path.join(ROOT, "playbooks", name), name, *args)
 
 
 def recap(output):
@@ -142,7 +131,7 @@ def test_repository_and_password_are_root_only_and_never_in_the_clear(host):
 # ---- back up, lose sonarr, restore ---------------------------------------------------------------------
 
 def test_backup_playbook_saves_the_appdata_without_logs_or_media(host):
-    assert wait_healthy(host, ALL) == dict((n, "running healthy") for n in ALL)
+    assert all_up(host)
     # Something created through the API before the backup, which must survive the disaster.
     host.check_output("mkdir %s && chown 2000:2000 %s" % (PROOF_FOLDER, PROOF_FOLDER))
     status, created = api(host, "POST", "/rootfolder", {"path": PROOF_FOLDER})
@@ -190,7 +179,7 @@ def test_backup_playbook_saves_the_appdata_without_logs_or_media(host):
     # The database containers were stopped and started again; the others were not touched.
     after = started_at(host, ALL)
     assert sorted(n for n in ALL if after[n] != before[n]) == STOPPED
-    assert wait_healthy(host, ALL) == dict((n, "running healthy") for n in ALL)
+    assert all_up(host)
 
 
 def test_restore_playbook_brings_sonarr_back_after_a_disaster(host):
@@ -209,7 +198,7 @@ def test_restore_playbook_brings_sonarr_back_after_a_disaster(host):
     assert "Restored sonarr from snapshot %s" % STATE["snapshot"] in output, output[-3000:]
     print("\n".join(line for line in output.splitlines() if "Restor" in line))
 
-    assert wait_healthy(host, ["sonarr"]) == {"sonarr": "running healthy"}
+    assert all_up(host, ["sonarr"])
     status, info = api(host, "GET", "/system/status")
     assert status == 200 and info["appName"] == "Sonarr", (status, info)
     assert host.run("curl -s -o /dev/null -w '%%{http_code}' -H 'X-Api-Key: %s' %s/system/status"
@@ -242,7 +231,7 @@ def test_restoring_over_existing_appdata_keeps_what_was_there(host):
     assert host.file(aside + "/after-the-backup.txt").exists
     assert not host.file(APPDATA + "/radarr/after-the-backup.txt").exists
     assert sha256(host, APPDATA + "/radarr/config.xml") == config_sha
-    assert wait_healthy(host, ["radarr"]) == {"radarr": "running healthy"}
+    assert all_up(host, ["radarr"])
     key = secret("radarr", "api_key")
     assert host.run("curl -s -o /dev/null -w '%%{http_code}' -H 'X-Api-Key: %s' "
                     "http://127.0.0.1:7878/api/v3/system/status" % key).stdout == "200"
@@ -263,7 +252,7 @@ def test_a_failed_backup_still_starts_the_containers_it_stopped(host):
         assert "stopped %s" % name in result.stdout and "started %s" % name in result.stdout
     after = started_at(host, STOPPED)
     assert all(after[n] != before[n] for n in STOPPED)
-    assert wait_healthy(host, ALL) == dict((n, "running healthy") for n in ALL)
+    assert all_up(host)
     assert not host.file("/run/monsterr-backup/quiesced").exists
 
 
@@ -278,7 +267,7 @@ def test_the_timer_service_backs_up_and_resume_finishes_a_killed_run(host):
     host.check_output("docker stop -t 10 radarr && mkdir -p /run/monsterr-backup && "
                       "echo 'stop radarr' > /run/monsterr-backup/quiesced")
     assert "started radarr" in host.check_output("%s resume" % WRAPPER)
-    assert wait_healthy(host, ALL) == dict((n, "running healthy") for n in ALL)
+    assert all_up(host)
 
 
 def test_leave_the_instance_as_found(host):
@@ -312,11 +301,12 @@ def test_backup_refuses_bad_settings_at_once_before_touching_anything(host):
     rc, output = playbook("backup.yml", "-e", json.dumps(bad))
     assert rc != 0
     print("\n".join(line for line in output.splitlines() if "backup" in line)[-3000:])
-    for expected in ("The backup role found 5 problem(s); nothing was changed",
-                     "backup_repository is 'srv/backup': give an absolute path",
-                     "backup_repository_env sets RESTIC_PASSWORD, which the role sets itself",
+    # Preflight checks the backup layer's settings before any layer changes the host, all of them at once.
+    for expected in ("Preflight found 5 problem(s); nothing was changed on the host",
+                     "backup_repository = 'srv/backup' is not a restic repository. Fix: give an absolute path",
+                     "backup_repository_env.RESTIC_PASSWORD = (value hidden) is set by the role itself",
                      "restic would keep no snapshot",
-                     "backup_on_calendar is 'every night': systemd cannot parse it",
+                     "backup_on_calendar = 'every night' is not a systemd calendar event",
                      "backup_stop_services has 'sonar', which is not an enabled service. Fix: use one of"):
         assert expected in output, expected
     assert dict((f, sha256(host, f)) for f in files) == before
