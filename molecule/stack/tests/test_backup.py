@@ -147,6 +147,7 @@ def test_backup_playbook_saves_the_appdata_without_logs_or_media(host):
                       % (APPDATA, APPDATA, APPDATA))
     before = started_at(host, ALL)
     STATE["media_dir"] = host.check_output("stat -c '%U %G %a' /data/media/tv")
+    earlier = [s["id"] for s in json.loads(restic(host, "snapshots", "--json"))]
 
     rc, output = playbook("backup.yml")
     assert rc == 0, output[-4000:]
@@ -161,8 +162,8 @@ def test_backup_playbook_saves_the_appdata_without_logs_or_media(host):
     print("backup.yml: changed=%d, snapshot %s" % (changed, snapshot_id))
     print("\n".join(line for line in output.splitlines() if "monsterr-backup:" in line or "Snapshot" in line))
 
-    # The repository holds exactly that one snapshot, of this host and tag, with every service's appdata.
-    snapshots = json.loads(restic(host, "snapshots", "--json"))
+    # The run added exactly that one snapshot, of this host and tag, with every service's appdata.
+    snapshots = [s for s in json.loads(restic(host, "snapshots", "--json")) if s["id"] not in earlier]
     assert [s["id"] for s in snapshots] == [snapshot_id]
     assert snapshots[0]["hostname"] == host.backend.host and snapshots[0]["tags"] == ["monsterr"]   # inventory name
     paths = snapshots[0]["paths"]
