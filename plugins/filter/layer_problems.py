@@ -549,6 +549,9 @@ def docker_settings_problems(c):
             c.p("docker_registry_mirrors", "has %s, not a URL" % show(mirror), "give full URLs such as https://mirror.example.org")
     if c.has("docker_daemon_options_extra") and not isinstance(v["docker_daemon_options_extra"], Mapping):
         c.p("docker_daemon_options_extra", "is not a dict", "give daemon.json keys and values, e.g. {features: {buildkit: true}}")
+    if c.has("docker_ce_version") and not re.match(r"^([0-9]+(\.[0-9]+)*)?$", "%s" % v["docker_ce_version"]):
+        c.p("docker_ce_version", "is not a Docker engine version to hold", 'a major version such as "29" (quoted), or "" '
+            "for whatever Docker's repository offers")
     users = _list_of(c, "docker_users", "account names", "[admin]") or []
     if users and c.ctx.get("passwd") is not None:
         missing = [u for u in users if u not in (c.ctx.get("passwd") or {})]
@@ -890,10 +893,50 @@ def stack_settings_problems(c):
     if categories is not None and c.has("stack_download_categories") and (not categories or any(
             not _NAME_RE.match("%s" % x) for x in categories)):
         c.p("stack_download_categories", "is not a list of names", "lowercase letters, digits, - and _, e.g. [tv, movies]")
+    _subnet_problems(c)
     resolved = c.catalog()
     if resolved is not None:
         from ansible_collections.monsterr.mediaserver.plugins.filter.stack import stack_problems
         c.out.extend(stack_problems(resolved, where=c.where))
+
+
+def _subnet_problems(c):
+    """stack_subnet: '' or an IPv4 network that holds every fixed catalog address and clashes with nothing the host
+    routes (Docker's own pools, the household's networks)."""
+    v = c.v
+    if not c.has("stack_subnet") or v["stack_subnet"] in ("", None):
+        return
+    subnet = v["stack_subnet"]
+    net = _network(subnet) if isinstance(subnet, string_types) and "/" in subnet else None
+    if net is None or net.version != 4 or "%s" % net != subnet.strip():
+        c.p("stack_subnet", "is not an IPv4 network address", "write it like 10.223.0.0/24, or '' to let Docker pick")
+        return
+    if not 16 <= net.prefixlen <= 28:
+        c.p("stack_subnet", "is not a /16 to /28 network", "e.g. 10.223.0.0/24 (room for every app)")
+        return
+    pools = v.get("docker_default_address_pools") if is_list(v.get("docker_default_address_pools")) else []
+    for pool in pools:
+        base = _network(pool.get("base")) if isinstance(pool, Mapping) and isinstance(pool.get("base"), string_types) else None
+        if base is not None and base.version == 4 and base.overlaps(net):
+            c.p("stack_subnet", "overlaps docker_default_address_pools %s: Docker may give another network the same "
+                "addresses" % base, "pick a range outside it, e.g. 10.223.0.0/24")
+            break
+    for name in ("household_lan_cidrs", "household_admin_cidrs"):
+        for text in (v.get(name) if is_list(v.get(name)) else []):
+            lan = _network(text) if isinstance(text, string_types) else None
+            if lan is not None and lan.version == 4 and not catch_all(lan) and lan.prefixlen >= net.prefixlen \
+                    and lan.overlaps(net):
+                c.p("stack_subnet", "overlaps your network %s (%s): the containers could not answer it" % (lan, name),
+                    "pick a range you do not use, e.g. 10.223.0.0/24")
+                return
+    for entry in c.catalog() or []:
+        number = entry.get("address")
+        if number in (None, ""):
+            continue
+        if not is_int(number) or not 2 <= int(number) <= net.num_addresses - 2:
+            c.p("catalog_overrides.%s.address" % entry["name"], "is not a host number inside stack_subnet %s (2 .. %d; 1 "
+                "is the gateway)" % (net, net.num_addresses - 2), "a number in that range, or a larger stack_subnet",
+                value=number, shown=True)
 
 
 def wiring_settings_problems(c):

@@ -276,6 +276,28 @@ def test_monitoring():
     assert check("monitoring", {"monitoring_alertmanager_email_to": ["x"]}, resolved=[{"name": "prometheus"}]) == []
 
 
+def test_docker_ce_version_holds_a_major_or_nothing():
+    assert check("docker", {"docker_ce_version": "29"}) == [] and check("docker", {"docker_ce_version": ""}) == []
+    one(check("docker", {"docker_ce_version": "latest"}), "docker_ce_version = 'latest' is not a Docker engine version")
+
+
+def test_stack_subnet():
+    pools = [{"base": "10.222.0.0/16", "size": 24}]
+    assert check("stack", {"stack_subnet": "10.223.0.0/24", "docker_default_address_pools": pools}) == []
+    assert check("stack", {"stack_subnet": ""}) == []
+    one(check("stack", {"stack_subnet": "10.223.0.1/24"}), "stack_subnet = '10.223.0.1/24' is not an IPv4 network address")
+    one(check("stack", {"stack_subnet": "fd00::/64"}), "is not an IPv4 network address")
+    one(check("stack", {"stack_subnet": "10.223.0.0/30"}), "is not a /16 to /28 network")
+    one(check("stack", {"stack_subnet": "10.222.5.0/24", "docker_default_address_pools": pools}),
+        "overlaps docker_default_address_pools 10.222.0.0/16")
+    one(check("stack", {"stack_subnet": "192.168.1.0/24", "household_lan_cidrs": ["192.168.1.0/24"]}),
+        "overlaps your network 192.168.1.0/24 (household_lan_cidrs)")
+    resolved = [{"name": "proxy", "address": 10}]
+    assert check("stack", {"stack_subnet": "10.223.0.0/24"}, resolved=resolved) == []
+    one(check("stack", {"stack_subnet": "10.223.0.0/28"}, resolved=[{"name": "proxy", "address": 20}]),
+        "catalog_overrides.proxy.address = 20 is not a host number inside stack_subnet 10.223.0.0/28 (2 .. 14")
+
+
 def test_stack_wiring_catalog():
     one(check("stack", {"stack_project": "My Stack"}), "stack_project = 'My Stack' is not a compose name")
     one(check("stack", {"stack_umask": 18}), "stack_umask = 18 is not an octal umask")
