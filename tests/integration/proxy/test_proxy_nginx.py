@@ -503,7 +503,19 @@ def test_undefined_host_on_http_is_closed(env):
     rc, status, _, _ = curl(env, "nobody." + DOMAIN, "/", scheme="http")
     assert status is None and rc == 52, "444: empty reply"
     rc, status, _, _ = curl(env, "nobody." + DOMAIN, "/.well-known/acme-challenge/x", scheme="http")
-    assert status is None and rc == 52
+    assert status is None and rc == 52, "no such token: closed like any other request for an unknown name"
+
+
+def test_acme_challenge_of_a_name_being_added_is_served(env):
+    """An app enabled on a converged host: the letsencrypt layer asks for the new name's certificate before the proxy
+    layer renders its site, so the default server must answer HTTP-01 for it (else every re-run fails at certbot)."""
+    challenge = env["acme"] / ".well-known" / "acme-challenge"
+    challenge.mkdir(parents=True, exist_ok=True)
+    (challenge / "n3wapp").write_text("n3wapp.thumbprint")
+    rc, status, _, body = curl(env, "newapp." + DOMAIN, "/.well-known/acme-challenge/n3wapp", scheme="http")
+    assert status == 200 and body == "n3wapp.thumbprint", (rc, status)
+    rc, status, _, _ = curl(env, "newapp." + DOMAIN, "/.well-known/acme-challenge/../../etc/passwd", scheme="http")
+    assert status in (None, 400, 404) and status != 200
 
 
 def test_http_redirects_to_https(env):
