@@ -16,7 +16,8 @@ import urllib.parse
 import pytest
 import yaml
 
-from helpers import entry, expected_targets, exporters, inspect, playbook, scenario_vars, services, wait_for
+from helpers import (
+    changed_tasks, entry, expected_targets, exporters, inspect, playbook, scenario_vars, services, wait_for)
 
 PROM = "http://127.0.0.1:9090"
 ALERTMANAGER = "http://127.0.0.1:9093"
@@ -221,7 +222,7 @@ def test_a_configuration_change_reloads_without_a_restart(host, active):
         changed, output = monitoring_play({"monitoring_evaluation_interval": "7s",
                                            "monitoring_alertmanager_group_wait": "7s"})
         # prometheus.yml, alertmanager.yml and the two reload handlers.
-        assert changed == 4, output[-3000:]
+        assert changed == 4, (changed_tasks(output), output[-2000:])
         assert loaded(host) == ("7s", "7s")
         assert started(host) == before, "a container was restarted or recreated"
         after = wait_for(lambda: [r for r in [reloads(host)] if r[0] > reloaded_before[0] and r[1] > reloaded_before[1]])
@@ -232,6 +233,6 @@ def test_a_configuration_change_reloads_without_a_restart(host, active):
               % ", ".join("%s %s" % (n, before[n][1]) for n in RELOADED))
     finally:
         changed, output = monitoring_play({})
-    assert changed == 4, output[-3000:]
+    assert changed == 4, (changed_tasks(output), output[-2000:])
     assert loaded(host) == original
     assert started(host) == before
