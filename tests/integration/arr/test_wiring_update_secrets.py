@@ -12,45 +12,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 from ansible_collections.monsterr.mediaserver.tests.doubles.servarr import ServarrDouble
-from ansible_collections.monsterr.mediaserver.tests.unit.plugins.filter.test_stack import resolve
+from ansible_collections.monsterr.mediaserver.tests.integration import wiring_play
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PROWLARR_KEY = "0123456789abcdef0123456789abcdef"
 OLD_SONARR_KEY = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
 NEW_SONARR_KEY = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
 
 
 def run_wiring(tmp_path, port, sonarr_key, *extra):
-    tool = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    if not os.path.exists(tool):
-        tool = shutil.which("ansible-playbook")
-    assert tool, "ansible-playbook not found: run `make setup` (the project's .venv)"
-    settings = {
-        "catalog_resolved": resolve(["sonarr", "prowlarr"], {"prowlarr": {"host_port": port}}),
-        "household_data_root": "/data", "household_no_log": True, "wiring_wait_timeout": 0, "wiring_timeout": 5,
-        "wiring_secrets_dir": str(tmp_path / "secrets"),
-        "vault_prowlarr_api_key": PROWLARR_KEY, "vault_sonarr_api_key": sonarr_key,
-        "__preflight_checked": ["wiring"],
-    }
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    (tmp_path / "play.yml").write_text(
-        "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
-        "  roles: [{role: monsterr.mediaserver.wiring}]\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
-    result = subprocess.run([tool, str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.json"),
-                             "--tags", "wiring:prowlarr"] + list(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    result = wiring_play.run_wiring(tmp_path, ["sonarr", "prowlarr"], {"prowlarr": {"host_port": port}},
+                                    {"vault_prowlarr_api_key": PROWLARR_KEY, "vault_sonarr_api_key": sonarr_key},
+                                    "wiring:prowlarr", *extra)
     assert result.returncode == 0, result.stdout
     for key in (PROWLARR_KEY, OLD_SONARR_KEY, NEW_SONARR_KEY):
         assert key not in result.stdout

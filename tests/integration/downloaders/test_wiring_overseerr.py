@@ -11,47 +11,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 from ansible_collections.monsterr.mediaserver.tests.doubles.overseerr import OverseerrDouble
+from ansible_collections.monsterr.mediaserver.tests.integration import wiring_play
 from ansible_collections.monsterr.mediaserver.tests.integration.downloaders.bench import free_port
-from ansible_collections.monsterr.mediaserver.tests.unit.plugins.filter.test_stack import resolve
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 OVERSEERR_KEY = "b3ZlcnNlZXJyLXRlc3Qta2V5LWZvci10aGUtd2lyaW5nLQ="   # the catalog's pattern: 43 base64 + '='
 WRONG_KEY = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmc="
 SONARR_KEY = "0123456789abcdef0123456789abcdef"
 
 
 def run_wiring(tmp_path, overseerr_url_port, api_key, *extra):
-    tool = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    if not os.path.exists(tool):
-        tool = shutil.which("ansible-playbook")
-    assert tool, "ansible-playbook not found: run `make setup` (the project's .venv)"
-    settings = {
-        "catalog_resolved": resolve(["sonarr", "overseerr"], {"overseerr": {"host_port": overseerr_url_port}}),
-        "household_data_root": "/data", "household_no_log": True, "wiring_wait_timeout": 0, "wiring_timeout": 5,
-        "wiring_secrets_dir": str(tmp_path / "secrets"),
-        "vault_overseerr_api_key": api_key, "vault_sonarr_api_key": SONARR_KEY,
-        # the settings checks belong to preflight (tested on their own); this play runs the layer alone
-        "__preflight_checked": ["wiring"],
-    }
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    (tmp_path / "play.yml").write_text(
-        "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
-        "  roles: [{role: monsterr.mediaserver.wiring}]\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
-    return subprocess.run([tool, str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.json"),
-                           "--tags", "wiring:companions"] + list(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    return wiring_play.run_wiring(tmp_path, ["sonarr", "overseerr"], {"overseerr": {"host_port": overseerr_url_port}},
+                                  {"vault_overseerr_api_key": api_key, "vault_sonarr_api_key": SONARR_KEY},
+                                  "wiring:companions", *extra)
 
 
 @pytest.fixture()
