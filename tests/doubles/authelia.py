@@ -61,6 +61,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import struct
 import sys
 import threading
@@ -266,6 +267,7 @@ class Config(object):
         self.storage_key = storage.get("encryption_key") or ""
         if len(self.storage_key) < 20:
             raise ConfigError("storage.encryption_key must be at least 20 characters (as upstream)")
+        self.storage_path = (storage.get("local") or {}).get("path") or ""
 
     def cookie_for(self, host):
         host = (host or "").lower()
@@ -375,11 +377,46 @@ def _logfmt(value):
 # ------------------------------------------------------------------------------------------------
 # The server
 
+class Storage(object):
+    """storage.local: the SQLite file Authelia opens (and migrates) at start, failing to start when it cannot
+    (internal/storage/sqlite_provider.go; the schema of authentication_logs from internal/storage/migrations/
+    V0001.Initial_Schema.up.sql), and where Regulator.Mark appends one row per sign-in attempt
+    (internal/regulation/regulator.go -> AppendAuthenticationLog). Only that table is kept by the double."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS authentication_logs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, successful BOOLEAN NOT NULL, banned BOOLEAN NOT NULL "
+        "DEFAULT FALSE, username VARCHAR(100) NOT NULL, auth_type VARCHAR(8) NOT NULL DEFAULT '1FA', remote_ip "
+        "VARCHAR(39) NULL DEFAULT NULL, request_uri TEXT, request_method VARCHAR(8) NOT NULL DEFAULT '')")
+
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.db = None
+        if path:
+            try:
+                self.db = sqlite3.connect(path, check_same_thread=False)
+                self.db.execute(self.SCHEMA)
+                self.db.commit()
+            except sqlite3.Error as exc:
+                raise OSError("storage: failed to open %s: %s" % (path, exc))
+
+    def append(self, username, successful, banned, auth_type, remote_ip, uri, method):
+        if self.db is None:
+            return
+        with self.lock:
+            self.db.execute("INSERT INTO authentication_logs (successful, banned, username, auth_type, remote_ip, "
+                            "request_uri, request_method) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (successful, banned, username, auth_type, remote_ip, uri, method))
+            self.db.commit()
+
+
 class State(object):
     def __init__(self, config):
         self.config = config
         self.users = Users(config.users_path)
         self.log = Logger(config)
+        self.storage = Storage(config.storage_path)
         self.sessions = {}
         self.failures = {}
         self.bans = {}
@@ -612,15 +649,18 @@ def make_handler(state):
                               % (username, _ban_time(until)),
                               **fields)
                 state.metrics["authn banned"] += 1
+                state.storage.append(username, False, True, "1FA", str(self._remote_ip()), self.path, self.command)
                 return self._json(401, {"status": "KO", "message": MSG_AUTH_FAILED})
             user, error = state.users.verify(username, str(body["password"]))
             if user is None:
                 state.mark(username, False)
+                state.storage.append(username, False, False, "1FA", str(self._remote_ip()), self.path, self.command)
                 state.log.log("error", "Unsuccessful 1FA authentication attempt by user '%s'"
                               % (username if error != "user not found" else ""), error=error, **fields)
                 state.metrics["authn failure"] += 1
                 return self._json(401, {"status": "KO", "message": MSG_AUTH_FAILED})
             state.mark(username, True)
+            state.storage.append(username, True, False, "1FA", str(self._remote_ip()), self.path, self.command)
             old, _ = state.session(self.headers.get("Cookie"), cookie)
             remember = bool(body.get("keepMeLoggedIn"))
             sid = state.new_session(cookie, username, ONE_FACTOR, remember, old)

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import importlib.util
 import json
+import sqlite3
 import os
 import urllib.error
 import urllib.request
@@ -45,7 +46,7 @@ session:
   redis: {host: redis, port: 6379}
 regulation: {max_retries: 2, find_time: 2m, ban_time: 5m}
 totp: {period: 30, digits: 6, algorithm: SHA1, skew: 1}
-storage: {encryption_key: "%(key)s", local: {path: /config/db.sqlite3}}
+storage: {encryption_key: "%(key)s", local: {path: "%(dir)s/db.sqlite3"}}
 """
 
 
@@ -177,6 +178,29 @@ def test_regulation_bans_the_user_name(portal):
         assert sign_in(portal, "bob", "wrong")[0] == 401
     assert sign_in(portal, "bob", "bob-password")[0] == 401, "banned for ban_time even with the right password"
     assert "and they are banned until" in (portal[1] / "logs" / "authelia.log").read_text()
+
+
+def test_every_sign_in_attempt_is_logged_in_the_sqlite_storage(portal):
+    """As Regulator.Mark -> AppendAuthenticationLog upstream: the SQLite file of storage.local.path gets one row per
+    first-factor attempt (successful, banned), which the stack scenario reads to prove Authelia still writes it."""
+    def rows(username):
+        with sqlite3.connect(str(portal[1] / "db.sqlite3")) as db:
+            return db.execute("SELECT successful, banned, auth_type FROM authentication_logs WHERE username = ? "
+                              "ORDER BY id", (username,)).fetchall()
+    before = rows("carol")
+    sign_in(portal, "carol", "nope")
+    assert rows("carol") == before + [(0, 0, "1FA")]
+    count = len(rows("alice"))
+    assert sign_in(portal, "alice", "alice-password")[0] == 200
+    assert rows("alice")[count:] == [(1, 0, "1FA")]
+
+
+def test_storage_that_cannot_be_opened_stops_the_start(tmp_path):
+    (tmp_path / "users_database.yml").write_text("users: {}\n")
+    (tmp_path / "configuration.yml").write_text(CONFIG.replace('"%(dir)s/db.sqlite3"', '"%(dir)s/missing/db.sqlite3"')
+                                                % {"dir": tmp_path, "key": KEY})
+    with pytest.raises(OSError, match="storage: failed to open"):
+        double.serve(double.Config(str(tmp_path / "configuration.yml")), "127.0.0.1")
 
 
 def test_totp_codes_follow_rfc_6238():
