@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 
@@ -60,7 +61,18 @@ def test_writes_a_household_that_passes_preflight(tmp_path):
                           "vault_sonarr_api_key", "vault_radarr_api_key", "vault_qbittorrent_password",
                           "vault_authelia_admin_password", "vault_backup_restic_password"}
     assert len(set(vault.values())) == len(vault), "every secret is its own"
-    assert all(len(v) >= 43 for v in vault.values()), "each secret carries at least 32 random bytes"
+    # >= 128 bits each (hex32 = 32 hex characters, the most exportarr takes), in the form the catalog says every
+    # consumer accepts (its secrets.<name>.pattern).
+    assert all(len(v) >= 32 for v in vault.values()), "each secret carries at least 128 random bits"
+    for variable, value in vault.items():
+        service, _, name = variable[len("vault_"):].partition("_")
+        path = os.path.join(ROOT, "roles", "catalog", "services", "%s.yml" % service)
+        if not os.path.exists(path):   # the wizard's own two: the admin's password, restic's password
+            continue
+        with open(path) as handle:
+            spec = (yaml.safe_load(handle)[service].get("secrets") or {}).get(name) or {}
+        if spec.get("pattern"):
+            assert re.match(spec["pattern"], value), (variable, spec["pattern"])
     for value in vault.values():
         assert value not in out, "a secret was printed"
     rc, out = preflight(home)
@@ -83,7 +95,7 @@ def test_bad_answers_write_nothing(tmp_path):
     assert "The new household has 3 problem(s); nothing was written:" in out
     assert "domain = 'https://media.smiths.example' is not a fully qualified domain name" in out
     assert "acme_email = 'admin@' is not an e-mail address" in out
-    assert "catalog_enabled has unknown service 'bogus'" in out
+    assert "catalog_enabled = 'bogus' is not a service of the catalog" in out
     assert list(tmp_path.iterdir()) == []
 
 
