@@ -101,6 +101,15 @@ do_demo() {
   return "$rc"
 }
 
+# Run in the background by `all`: its own counts, handed back through a file (first line "passed failed", then
+# one failed step per line).
+do_lane2() {
+  passed=0 failed=0 failed_steps=()
+  step demo do_demo
+  do_molecule stack
+  { echo "$passed $failed"; printf '%s\n' "${failed_steps[@]}"; } >"$CACHE/lane2.result"
+}
+
 activate
 case "$what" in
   lint) step lint do_lint ;;
@@ -111,9 +120,31 @@ case "$what" in
     step "docker engine + base and service images" "$ROOT/scripts/build-service-images.sh"
     step lint do_lint
     step sanity do_sanity
+    # Two lanes at once, to stay within CI's hour on two cores (most of a scenario's time is waiting for
+    # containers, apt and health checks, not CPU): the two whole-household deployments (the demo, then the stack
+    # scenario; one after the other, they share .cache/service-images) beside pytest and the other scenarios.
+    # Nothing of one lane touches the other's containers; lane 2's output is printed when it ends.
+    all_scenarios=$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+    lane2_log="$CACHE/lane2.log"
+    rm -f "$CACHE/lane2.result"
+    do_lane2 >"$lane2_log" 2>&1 &
+    lane2=$!
+    log "=== lane 2 (demo, molecule stack) runs beside this one; its output: $lane2_log"
     step pytest do_pytest
-    do_molecule
-    step demo do_demo
+    mapfile -t lane1_scenarios < <(grep -vx stack <<<"$all_scenarios")
+    do_molecule "${lane1_scenarios[@]}"
+    wait "$lane2" || true
+    log "=== lane 2 output"
+    cat "$lane2_log"
+    if [ -s "$CACHE/lane2.result" ]; then
+      read -r lane2_passed lane2_failed <"$CACHE/lane2.result"
+      passed=$((passed + lane2_passed))
+      failed=$((failed + lane2_failed))
+      while read -r name; do [ -z "$name" ] || failed_steps+=("$name"); done < <(tail -n +2 "$CACHE/lane2.result")
+    else
+      failed=$((failed + 1))
+      failed_steps+=("lane-2")
+    fi
     ;;
   demo) step demo do_demo ;;
   *) die "unknown step '$what' (lint, sanity, pytest, molecule [scenario...], demo, all)" ;;
