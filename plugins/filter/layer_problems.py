@@ -929,14 +929,22 @@ def _subnet_problems(c):
                 c.p("stack_subnet", "overlaps your network %s (%s): the containers could not answer it" % (lan, name),
                     "pick a range you do not use, e.g. 10.223.0.0/24")
                 return
-    for entry in c.catalog() or []:
+    # Fixed addresses in the lower half, Docker's dynamic ones in the upper half (stack_dynamic_range): room for
+    # every container (each app and its exporter sidecar) there.
+    resolved = c.catalog() or []
+    highest = net.num_addresses // 2 - 1
+    containers = len(resolved) + len([e for e in resolved if (e.get("metrics") or {}).get("exporter") == "exportarr"])
+    if resolved and net.num_addresses // 2 - 1 < containers:
+        c.p("stack_subnet", "leaves %d addresses to Docker (its upper half) for %d containers"
+            % (net.num_addresses // 2 - 1, containers), "a larger network, e.g. 10.223.0.0/24")
+    for entry in resolved:
         number = entry.get("address")
         if number in (None, ""):
             continue
-        if not is_int(number) or not 2 <= int(number) <= net.num_addresses - 2:
-            c.p("catalog_overrides.%s.address" % entry["name"], "is not a host number inside stack_subnet %s (2 .. %d; 1 "
-                "is the gateway)" % (net, net.num_addresses - 2), "a number in that range, or a larger stack_subnet",
-                value=number, shown=True)
+        if not is_int(number) or not 2 <= int(number) <= highest:
+            c.p("catalog_overrides.%s.address" % entry["name"], "is not a host number of the fixed half of stack_subnet "
+                "%s (2 .. %d; 1 is the gateway, the upper half Docker's)" % (net, highest),
+                "a number in that range, or a larger stack_subnet", value=number, shown=True)
 
 
 def wiring_settings_problems(c):

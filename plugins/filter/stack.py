@@ -116,16 +116,35 @@ def _ports(entry, options):
     return out
 
 
+def _subnet(subnet):
+    try:
+        return ipaddress.ip_network(u"%s" % subnet, strict=True)
+    except ValueError as exc:
+        raise AnsibleFilterError("stack_subnet = %r is not an IPv4 network (%s). Fix: e.g. 10.223.0.0/24" % (subnet, exc))
+
+
+def stack_dynamic_range(subnet):
+    """The part of subnet Docker hands out to containers without a fixed address: its upper half.
+
+    Docker gives dynamic addresses in order from the start of the range; were the fixed ones inside it, a container
+    started before the one with the fixed address could take that address, which then fails to start ("Address
+    already in use"). So fixed addresses (catalog ``address``) live in the lower half, dynamic ones in the upper.
+    '' without a subnet."""
+    if not subnet:
+        return ""
+    network = _subnet(subnet)
+    return "%s" % list(network.subnets(prefixlen_diff=1))[1]
+
+
 def stack_addresses(resolved, subnet):
-    """{service: IPv4 address} of the services with a fixed ``address`` (host number) inside subnet.
+    """{service: IPv4 address} of the services with a fixed ``address`` (host number) in the lower half of subnet
+    (the upper half is Docker's, see stack_dynamic_range).
 
     Empty when subnet is empty (no fixed subnet: no fixed addresses either)."""
     if not subnet:
         return {}
-    try:
-        network = ipaddress.ip_network(u"%s" % subnet, strict=True)
-    except ValueError as exc:
-        raise AnsibleFilterError("stack_subnet = %r is not an IPv4 network (%s). Fix: e.g. 10.223.0.0/24" % (subnet, exc))
+    network = _subnet(subnet)
+    highest = network.num_addresses // 2 - 1
     out = {}
     for entry in resolved or []:
         number = entry.get("address")
@@ -135,11 +154,10 @@ def stack_addresses(resolved, subnet):
             address = network.network_address + int(number)
         except (TypeError, ValueError, ipaddress.AddressValueError):
             address = None
-        reserved = (network.network_address, network.broadcast_address, network.network_address + 1)
-        if address is None or address not in network or address in reserved:
-            raise AnsibleFilterError("%s address = %r is not a host number inside stack_subnet %s (2 .. %d; 1 is the "
-                                     "gateway). Fix: catalog_overrides.%s.address, or a larger stack_subnet"
-                                     % (entry["name"], number, subnet, network.num_addresses - 2, entry["name"]))
+        if address is None or not 2 <= int(address) - int(network.network_address) <= highest:
+            raise AnsibleFilterError("%s address = %r is not a host number of the fixed half of stack_subnet %s (2 .. %d; "
+                                     "1 is the gateway, the upper half Docker's). Fix: catalog_overrides.%s.address, or a "
+                                     "larger stack_subnet" % (entry["name"], number, subnet, highest, entry["name"]))
         out[entry["name"]] = "%s" % address
     return out
 
@@ -291,7 +309,8 @@ def stack_compose(resolved, options):
     network = options.get("network", "monsterr")
     definition = {"name": network, "driver": "bridge"}
     if options.get("subnet"):
-        definition["ipam"] = {"config": [{"subnet": "%s" % options["subnet"]}]}
+        definition["ipam"] = {"config": [{"subnet": "%s" % options["subnet"],
+                                          "ip_range": stack_dynamic_range(options["subnet"])}]}
     return {"name": options.get("project", "monsterr"), "services": services, "networks": {network: definition}}
 
 
@@ -385,6 +404,7 @@ class FilterModule(object):
             "stack_secrets_dict": stack_secrets_dict,
             "stack_compose": stack_compose,
             "stack_addresses": stack_addresses,
+            "stack_dynamic_range": stack_dynamic_range,
             "stack_env_file": stack_env_file,
             "stack_seeds": stack_seeds,
             "stack_directory_overrides": stack_directory_overrides,

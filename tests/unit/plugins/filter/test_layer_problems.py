@@ -294,8 +294,11 @@ def test_stack_subnet():
         "overlaps your network 192.168.1.0/24 (household_lan_cidrs)")
     resolved = [{"name": "proxy", "address": 10}]
     assert check("stack", {"stack_subnet": "10.223.0.0/24"}, resolved=resolved) == []
-    one(check("stack", {"stack_subnet": "10.223.0.0/28"}, resolved=[{"name": "proxy", "address": 20}]),
-        "catalog_overrides.proxy.address = 20 is not a host number inside stack_subnet 10.223.0.0/28 (2 .. 14")
+    one(check("stack", {"stack_subnet": "10.223.0.0/26"}, resolved=[{"name": "proxy", "address": 40}]),
+        "catalog_overrides.proxy.address = 40 is not a host number of the fixed half of stack_subnet 10.223.0.0/26 (2 .. 31")
+    many = [{"name": "app%d" % n} for n in range(10)]
+    one(check("stack", {"stack_subnet": "10.223.0.0/28"}, resolved=many),
+        "stack_subnet = '10.223.0.0/28' leaves 7 addresses to Docker (its upper half) for 10 containers")
 
 
 def test_stack_wiring_catalog():

@@ -106,7 +106,10 @@ def test_literal_dollars_are_escaped_for_compose():
 def test_fixed_subnet_gives_the_proxy_its_address_and_grafana_trusts_only_that():
     """Grafana's auth proxy believes Remote-User only from GF_AUTH_PROXY_WHITELIST: the proxy's fixed address."""
     project = compose(["proxy", "grafana", "sonarr"], subnet="10.223.0.0/24")
-    assert project["networks"]["monsterr"]["ipam"] == {"config": [{"subnet": "10.223.0.0/24"}]}
+    # Docker hands out the upper half; the fixed addresses live below it, so no container started earlier can take
+    # the proxy's (docker: "Address already in use", seen when the proxy started after nine others).
+    assert project["networks"]["monsterr"]["ipam"] == {"config": [{"subnet": "10.223.0.0/24",
+                                                                   "ip_range": "10.223.0.128/25"}]}
     services = project["services"]
     assert services["proxy"]["networks"] == {"monsterr": {"ipv4_address": "10.223.0.10"}}
     assert services["sonarr"]["networks"] == ["monsterr"]
@@ -120,8 +123,9 @@ def test_fixed_subnet_gives_the_proxy_its_address_and_grafana_trusts_only_that()
 
 
 @pytest.mark.parametrize("subnet, address, message", [
-    ("10.223.0.0/30", 10, "not a host number inside stack_subnet"),
+    ("10.223.0.0/30", 10, "not a host number of the fixed half of stack_subnet"),
     ("10.223.0.0/24", 1, "1 is the gateway"),
+    ("10.223.0.0/24", 128, "the upper half Docker's"),
     ("10.223.0.0/24", 255, "not a host number"),
     ("10.223.0.1/24", 10, "not an IPv4 network"),
 ])
