@@ -233,8 +233,14 @@ summary() {
   fi
 
   # Health of every container of the compose project (name, state, health).
-  local health unhealthy
-  health=$(docker exec "$NAME" docker compose -p monsterr ps -a --format '{{.Service}}|{{.State}}|{{.Health}}|{{.Status}}' 2>/dev/null | sort)
+  # A container still in its start period ("starting") is judged once it is through it (at most 3 minutes).
+  local health unhealthy waited=0
+  while :; do
+    health=$(docker exec "$NAME" docker compose -p monsterr ps -a --format '{{.Service}}|{{.State}}|{{.Health}}|{{.Status}}' 2>/dev/null | sort)
+    awk -F'|' '$3 == "starting" {found = 1} END {exit !found}' <<<"$health" && [ "$waited" -lt 180 ] || break
+    sleep 5
+    waited=$((waited + 5))
+  done
   unhealthy=$(echo "$health" | awk -F'|' 'NF && ($2 != "running" || ($3 != "" && $3 != "healthy")) {print $1}' | xargs)
   [ -z "$unhealthy" ] || problems=$((problems + 1))
 
