@@ -237,7 +237,9 @@ summary() {
   local health unhealthy waited=0
   while :; do
     health=$(docker exec "$NAME" docker compose -p monsterr ps -a --format '{{.Service}}|{{.State}}|{{.Health}}|{{.Status}}' 2>/dev/null | sort)
-    awk -F'|' '$3 == "starting" {found = 1} END {exit !found}' <<<"$health" && [ "$waited" -lt 180 ] || break
+    if [ "$waited" -ge 180 ] || ! awk -F'|' '$3 == "starting" {found = 1} END {exit !found}' <<<"$health"; then
+      break
+    fi
     sleep 5
     waited=$((waited + 5))
   done
