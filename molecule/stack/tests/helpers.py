@@ -177,8 +177,11 @@ def states(host, names):
     return out
 
 
-def wait_ready(host, names, timeout=180):
-    """Wait until every named container is running (and healthy where it has a health check); their states."""
+def wait_ready(host, names, timeout=300):
+    """Wait until every named container is running (and healthy where it has a health check); their states.
+
+    Five minutes: CI runs this scenario beside the other lane on two cores, where ~25 containers restarting at once
+    take far longer than alone (the limit only matters when something never gets ready)."""
     deadline = time.time() + timeout
     while True:
         found = states(host, names)
@@ -195,7 +198,7 @@ def http(host, url, *args):
     return int(status or 0), body
 
 
-def wait_for(check, timeout=90, step=2):
+def wait_for(check, timeout=150, step=2):
     """check() returns a truthy value when done; retried until timeout, then the last value is returned."""
     deadline = time.time() + timeout
     while True:

@@ -52,7 +52,7 @@ def active(host):
         targets = get(host, PROM + "/api/v1/targets?state=active")["data"]["activeTargets"]
         found = dict((t["labels"]["instance"], t) for t in targets)
         return found if sorted(found) == expected and all(t["health"] == "up" for t in found.values()) else None
-    found = wait_for(ready, timeout=120)
+    found = wait_for(ready, timeout=240)
     if not found:
         found = dict((t["labels"]["instance"], t)
                      for t in get(host, PROM + "/api/v1/targets?state=active")["data"]["activeTargets"])
