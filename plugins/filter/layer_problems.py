@@ -402,8 +402,9 @@ def ufw_settings_problems(c):
     for port in web or []:
         if not is_port(port):
             c.p("ufw_web_ports", "has %s, which is not a port" % show(port), "give port numbers from 1 to 65535, e.g. [80, 443]")
+    # Only as the household set them: ufw_torrent_port follows catalog_torrent_port, whose own check reports it.
     for name in ("ufw_plex_port", "ufw_torrent_port"):
-        if c.has(name) and not is_port(v[name], zero=True):
+        if c.explicit(name) and not is_port(v[name], zero=True):
             c.p(name, "is not a port", "give a port number, or 0 to open none")
     for name in ("ufw_admin_cidrs", "ufw_lan_cidrs"):
         if c.explicit(name):

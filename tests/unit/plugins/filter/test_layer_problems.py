@@ -178,6 +178,12 @@ def test_ufw():
                          "ufw_lan_cidrs": ["192.168.1.0/24"], "ufw_lan_ports": [{"port": 8096}]}) == []
 
 
+def test_ufw_torrent_port_is_checked_where_the_household_set_it():
+    one(check("ufw", {"ufw_torrent_port": 70000}), "ufw_torrent_port = 70000 is not a port")
+    # Its default follows catalog_torrent_port: a bad catalog_torrent_port is reported by the catalog's check, once.
+    assert lp.layer_problems({"ufw_torrent_port": 70000}, ["ufw"], {"user_set": ["catalog_torrent_port"]}, WHERE) == []
+
+
 def test_fail2ban():
     one(check("fail2ban", {"fail2ban_bantime": "ten minutes"}), "fail2ban_bantime = 'ten minutes' is not a fail2ban time")
     assert check("fail2ban", {"fail2ban_bantime": -1, "fail2ban_findtime": "1h 30m"}) == []
