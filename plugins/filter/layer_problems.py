@@ -418,7 +418,9 @@ def ufw_settings_problems(c):
         _ufw_rule(c, "ufw_lan_ports[%d]" % index, rule, actions=None)
     for index, rule in enumerate(_list_of(c, "ufw_rules", "rules", "[{port: 8080, from: 192.168.1.0/24}]") or []):
         _ufw_rule(c, "ufw_rules[%d]" % index, rule, actions=("allow", "deny", "limit", "reject"))
-    for index, rule in enumerate(_list_of(c, "ufw_docker_allow", "rules", "[{port: 32400}]") or []):
+    # Its default is built from the settings above (checked there): only a list the household wrote is checked.
+    docker_allow = _list_of(c, "ufw_docker_allow", "rules", "[{port: 32400}]") if c.explicit("ufw_docker_allow") else []
+    for index, rule in enumerate(docker_allow or []):
         _ufw_rule(c, "ufw_docker_allow[%d]" % index, rule, actions=None, protos=("tcp", "udp"), quote='"')
 
 

@@ -182,6 +182,10 @@ def test_ufw_torrent_port_is_checked_where_the_household_set_it():
     one(check("ufw", {"ufw_torrent_port": 70000}), "ufw_torrent_port = 70000 is not a port")
     # Its default follows catalog_torrent_port: a bad catalog_torrent_port is reported by the catalog's check, once.
     assert lp.layer_problems({"ufw_torrent_port": 70000}, ["ufw"], {"user_set": ["catalog_torrent_port"]}, WHERE) == []
+    # ufw_docker_allow's default is built from the ports: a bad port is reported where it was set, not again there.
+    derived = {"ufw_torrent_port": 70000, "ufw_docker_allow": [{"port": 80}, {"port": 70000, "proto": "udp"}]}
+    assert lp.layer_problems(derived, ["ufw"], {"user_set": ["catalog_torrent_port"]}, WHERE) == []
+    one(lp.layer_problems(derived, ["ufw"], {"user_set": ["ufw_docker_allow"]}, WHERE), "ufw_docker_allow[1].port = 70000")
 
 
 def test_fail2ban():
