@@ -402,10 +402,13 @@ def ufw_settings_problems(c):
     for port in web or []:
         if not is_port(port):
             c.p("ufw_web_ports", "has %s, which is not a port" % show(port), "give port numbers from 1 to 65535, e.g. [80, 443]")
-    # Only as the household set them: ufw_torrent_port follows catalog_torrent_port, whose own check reports it.
+    # Only as the household set them: ufw_torrent_port follows catalog_torrent_port, reported in the catalog's own
+    # words (one line when both layers run: unique_problems), also when the run selects ufw without the catalog.
     for name in ("ufw_plex_port", "ufw_torrent_port"):
         if c.explicit(name) and not is_port(v[name], zero=True):
             c.p(name, "is not a port", "give a port number, or 0 to open none")
+    if not c.explicit("ufw_torrent_port") and c.has("catalog_torrent_port") and not is_port(v["catalog_torrent_port"]):
+        c.p("catalog_torrent_port", "is not a port", "a number from 1 to 65535, e.g. 6881")
     for name in ("ufw_admin_cidrs", "ufw_lan_cidrs"):
         if c.explicit(name):
             _cidr_list(c, name, lan=(name == "ufw_lan_cidrs"))
@@ -1149,8 +1152,9 @@ def unique_problems(lines):
     return out
 
 
-# Settings of another role that a layer's rules read too (monitoring: Prometheus' retention, from the catalog).
-READS = {"monitoring": ["catalog_metrics_retention", "catalog_torrent_port"]}
+# Settings of another role that a layer's rules read too (monitoring: Prometheus' retention, from the catalog; ufw:
+# the torrent port it opens).
+READS = {"monitoring": ["catalog_metrics_retention", "catalog_torrent_port"], "ufw": ["catalog_torrent_port"]}
 
 
 def layer_variables(layers):

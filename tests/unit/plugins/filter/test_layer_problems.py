@@ -186,6 +186,14 @@ def test_ufw_torrent_port_is_checked_where_the_household_set_it():
     derived = {"ufw_torrent_port": 70000, "ufw_docker_allow": [{"port": 80}, {"port": 70000, "proto": "udp"}]}
     assert lp.layer_problems(derived, ["ufw"], {"user_set": ["catalog_torrent_port"]}, WHERE) == []
     one(lp.layer_problems(derived, ["ufw"], {"user_set": ["ufw_docker_allow"]}, WHERE), "ufw_docker_allow[1].port = 70000")
+    # With --tags ufw the catalog's check does not run: ufw reports the bad catalog_torrent_port itself, and the two
+    # layers together still say it once.
+    bad = {"catalog_torrent_port": 70000, "ufw_torrent_port": 70000}
+    for layers in (["ufw"], ["ufw", "catalog"], ["catalog", "ufw"]):
+        one(lp.layer_problems(bad, layers, {"user_set": ["catalog_torrent_port"]}, WHERE),
+            "catalog_torrent_port = 70000 is not a port")
+    assert lp.layer_problems(dict(bad, ufw_torrent_port=0), ["ufw"], {"user_set": ["catalog_torrent_port", "ufw_torrent_port"]},
+                             WHERE) == []
 
 
 def test_fail2ban():
